@@ -1,0 +1,9 @@
+// protoc-gen-superline: run by protoc as --plugin=protoc-gen-superline=... --superline_out=DIR.
+#include <google/protobuf/compiler/plugin.h>
+
+#include "generator.h"
+
+int main(int argc, char* argv[]) {
+  superline::codegen::Generator generator;
+  return google::protobuf::compiler::PluginMain(argc, argv, &generator);
+}

@@ -1,0 +1,105 @@
+#include "chat_app.h"
+
+#include "absl/strings/str_cat.h"
+#include "superline/status.h"
+
+namespace chat {
+namespace {
+
+std::string name_of(const superline::Conn& conn) {
+  const ChatCtx* ctx = conn.ctx<ChatCtx>();
+  return ctx ? ctx->name : std::string();
+}
+
+}  // namespace
+
+absl::StatusOr<superline::Admission> ChatApp::authenticate(const superline::Handshake& handshake) {
+  const std::string_view role = handshake.query_param("role");
+  const std::string_view name = handshake.query_param("name");
+  if (name.empty()) return absl::UnauthenticatedError("name is required");
+  if (role == "user") return Chat::admit(Chat::Role::kUser, ChatCtx{std::string(name)});
+  if (role == "agent") return Chat::admit(Chat::Role::kAgent, ChatCtx{std::string(name)});
+  return absl::UnauthenticatedError("role must be user or agent");
+}
+
+void configure(ChatServer& server) { server.authenticate(&ChatApp::authenticate); }
+
+std::string ChatApp::next_id() {
+  return absl::StrCat(server().core().node_name(), "-", ++sequence_);
+}
+
+void ChatApp::publish_presence(const std::string& room, int count) {
+  PresenceUpdate update;
+  update.set_room(room);
+  update.set_count(count);
+  server().publish(Chat::Shared::kPresence, update);
+}
+
+superline::Reply<JoinReply> ChatApp::join(superline::Call<JoinReply>& call, const JoinRequest& request) {
+  if (request.room().empty()) return superline::error(superline::kBadRequest, "room must not be empty");
+  auto room = server().room(request.room());
+  room.add(call.conn());
+  const int members = static_cast<int>(room.size());
+  publish_presence(request.room(), members);
+  JoinReply reply;
+  reply.set_ok(true);
+  reply.set_members(members);
+  return reply;
+}
+
+superline::Reply<LeaveReply> ChatApp::leave(superline::Call<LeaveReply>& call, const LeaveRequest& request) {
+  auto room = server().room(request.room());
+  const bool was_member = room.contains(call.conn());
+  room.remove(call.conn());
+  const int members = static_cast<int>(room.size());
+  if (was_member) publish_presence(request.room(), members);
+  LeaveReply reply;
+  reply.set_ok(was_member);
+  reply.set_members(members);
+  return reply;
+}
+
+superline::Reply<PeersReply> ChatApp::peers(superline::Call<PeersReply>&, const PeersRequest&) {
+  PeersReply reply;
+  reply.set_self(server().core().node_name());
+  // Stats from other nodes arrive over serverToServer events, which need the cluster bus (issue 3);
+  // a single node has no peers to list.
+  return reply;
+}
+
+void ChatApp::typing(superline::Conn& conn, const TypingSignal& event) {
+  auto room = server().room(event.room());
+  if (!room.contains(conn)) return;
+  TypingNotice typing;
+  typing.set_room(event.room());
+  typing.set_from(name_of(conn));
+  room.broadcast_except(conn, Chat::Shared::kUserTyping, typing);
+}
+
+superline::Reply<SendReply> ChatApp::send(superline::Call<SendReply>& call, const SendRequest& request) {
+  auto room = server().room(request.room());
+  if (!room.contains(call.conn())) {
+    return superline::error(superline::kForbidden, absl::StrCat("not a member of room '", request.room(), "'"));
+  }
+  ChatMessage message;
+  message.set_room(request.room());
+  message.set_text(request.text());
+  message.set_from(name_of(call.conn()));
+  room.broadcast(Chat::Shared::kMessage, message);
+  SendReply reply;
+  reply.set_id(next_id());
+  return reply;
+}
+
+superline::Reply<AnnounceReply> ChatApp::announce(superline::Call<AnnounceReply>& call,
+                                                  const AnnounceRequest& request) {
+  Announcement announcement;
+  announcement.set_text(request.text());
+  announcement.set_from(name_of(call.conn()));
+  server().for_role(Chat::kUser).publish(Chat::User::kAnnouncements, announcement);
+  AnnounceReply reply;
+  reply.set_id(next_id());
+  return reply;
+}
+
+}  // namespace chat

@@ -1,0 +1,41 @@
+// The chat example's behaviour (DESIGN.md, "The reference example"), as handlers of the generated
+// Chat contract. chat_server serves it; the end-to-end tests also run two of them on one MemoryBus.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "chat.superline.h"
+
+namespace chat {
+
+// What the authenticator learned about a connection.
+struct ChatCtx {
+  std::string name;
+};
+
+class ChatApp final : public Chat::Handlers {
+ public:
+  // Accepts ?role=user|agent&name=<non-empty>; anything else is refused (HTTP 401).
+  static absl::StatusOr<superline::Admission> authenticate(const superline::Handshake& handshake);
+
+  superline::Reply<JoinReply> join(superline::Call<JoinReply>& call, const JoinRequest& request) override;
+  superline::Reply<LeaveReply> leave(superline::Call<LeaveReply>& call, const LeaveRequest& request) override;
+  superline::Reply<PeersReply> peers(superline::Call<PeersReply>& call, const PeersRequest& request) override;
+  void typing(superline::Conn& conn, const TypingSignal& event) override;
+  superline::Reply<SendReply> send(superline::Call<SendReply>& call, const SendRequest& request) override;
+  superline::Reply<AnnounceReply> announce(superline::Call<AnnounceReply>& call,
+                                           const AnnounceRequest& request) override;
+
+ private:
+  std::string next_id();
+  void publish_presence(const std::string& room, int count);
+
+  std::atomic<uint64_t> sequence_{0};
+};
+
+// Installs the chat's authenticator on a server built with a ChatApp.
+void configure(ChatServer& server);
+
+}  // namespace chat

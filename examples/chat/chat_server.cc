@@ -1,0 +1,72 @@
+// chat_server --port P [--redis redis://H:P] [--node NAME] [--heartbeat-ms N] [--threads N]
+// Serves the chat contract on ws://127.0.0.1:P/?role=user|agent&name=NAME. Without --redis it runs on
+// the in-memory adapter. Prints "listening on 127.0.0.1:<port>" once ready; stops on SIGINT/SIGTERM.
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include "absl/strings/numbers.h"
+#include "chat_app.h"
+#include "superline/websocket.h"
+
+namespace {
+
+int usage(const std::string& problem) {
+  std::cerr << "chat_server: " << problem << "\n"
+            << "usage: chat_server --port P [--redis redis://H:P] [--node NAME] [--heartbeat-ms N] "
+               "[--threads N]\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  superline::ServerOptions options;
+  superline::ListenOptions listen;
+  bool have_port = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (i + 1 >= argc) return usage("missing value for " + std::string(flag));
+    const std::string value = argv[++i];
+    int number = 0;
+    if (flag == "--port") {
+      if (!absl::SimpleAtoi(value, &number) || number < 0 || number > 65535) return usage("bad --port " + value);
+      listen.port = static_cast<uint16_t>(number);
+      have_port = true;
+    } else if (flag == "--node") {
+      options.node_name = value;
+    } else if (flag == "--redis") {
+      std::cerr << "chat_server: --redis is not built yet (the Redis adapter is a later issue); "
+                   "run without it for the in-memory adapter\n";
+      return 2;
+    } else if (flag == "--heartbeat-ms") {
+      if (!absl::SimpleAtoi(value, &number) || number < 0) return usage("bad --heartbeat-ms " + value);
+      options.heartbeat_interval = std::chrono::milliseconds(number);
+    } else if (flag == "--threads") {
+      if (!absl::SimpleAtoi(value, &number) || number < 1) return usage("bad --threads " + value);
+      listen.threads = number;
+    } else {
+      return usage("unknown flag " + std::string(flag));
+    }
+  }
+  if (!have_port) return usage("--port is required (0 picks a free port)");
+
+  chat::ChatApp app;
+  chat::ChatServer server(app, options);
+  chat::configure(server);
+  server.on_error([](const absl::Status& status, const superline::ErrorInfo& info) {
+    std::cerr << "chat_server: " << info.kind << " " << info.name << ": " << status << "\n";
+  });
+  superline::WebSocketServer transport(server, listen);
+  if (absl::Status started = transport.start(); !started.ok()) {
+    std::cerr << "chat_server: " << started.message() << "\n";
+    return 1;
+  }
+  std::cout << "listening on " << listen.address << ":" << transport.port() << " node "
+            << server.core().node_name() << std::endl;
+  transport.wait_for_signal();
+  std::cout << "stopped" << std::endl;
+  return 0;
+}

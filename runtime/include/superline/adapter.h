@@ -1,0 +1,77 @@
+// The Adapter seam: channel pub/sub between nodes. Rooms, topics and node events all become channels;
+// an adapter moves opaque payloads on named channels, at most once, and loops a node's own publish
+// back to it when that node is subscribed. MemoryAdapter/MemoryBus do this in one process.
+// Thread-safety: every Adapter method may be called from any thread; the message handler is called
+// from the adapter's own context and must not block.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+
+namespace superline {
+
+using Payload = std::shared_ptr<const std::string>;
+
+class Adapter {
+ public:
+  using MessageHandler = std::function<void(std::string_view channel, const Payload& payload)>;
+  using Done = std::function<void(absl::Status)>;
+
+  virtual ~Adapter() = default;
+
+  // Where inbound messages go. Set once, before the first subscribe; cleared with nullptr.
+  virtual void set_handler(MessageHandler handler) = 0;
+  // Starts receiving `channel`; `done` runs once publishes on it reach this node (or it failed).
+  virtual void subscribe(const std::string& channel, Done done) = 0;
+  virtual void unsubscribe(const std::string& channel) = 0;
+  // Delivers `payload` to every node subscribed to `channel`, this one included. Errors are
+  // swallowed: delivery is at most once.
+  virtual void publish(const std::string& channel, Payload payload) = 0;
+};
+
+// Connects the MemoryAdapters of one process as if they were nodes on one broker.
+class MemoryBus {
+ public:
+  MemoryBus() = default;
+  MemoryBus(const MemoryBus&) = delete;
+  MemoryBus& operator=(const MemoryBus&) = delete;
+
+ private:
+  friend class MemoryAdapter;
+  struct Endpoint;
+
+  void attach(const std::shared_ptr<Endpoint>& endpoint);
+  void detach(const Endpoint* endpoint);
+  void publish(const std::string& channel, const Payload& payload);
+
+  absl::Mutex mu_;
+  // Channel -> endpoints subscribed to it.
+  absl::flat_hash_map<std::string, absl::flat_hash_set<Endpoint*>> routes_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<const Endpoint*, std::weak_ptr<Endpoint>> endpoints_ ABSL_GUARDED_BY(mu_);
+};
+
+class MemoryAdapter final : public Adapter {
+ public:
+  // Adapters sharing a bus see each other's publishes; a fresh bus makes a single node.
+  explicit MemoryAdapter(std::shared_ptr<MemoryBus> bus = std::make_shared<MemoryBus>());
+  ~MemoryAdapter() override;
+
+  void set_handler(MessageHandler handler) override;
+  void subscribe(const std::string& channel, Done done) override;
+  void unsubscribe(const std::string& channel) override;
+  void publish(const std::string& channel, Payload payload) override;
+
+ private:
+  std::shared_ptr<MemoryBus> bus_;
+  std::shared_ptr<MemoryBus::Endpoint> endpoint_;
+};
+
+}  // namespace superline

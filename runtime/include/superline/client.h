@@ -1,0 +1,182 @@
+// A superline.v1 WebSocket client: ClientCore speaks the wire (requests with timeouts, client events,
+// server events, topics, heartbeat answers, reconnect with backoff); ContractClient, the base of the
+// generated <Contract><Role>Client, types it with the contract's tags.
+// Thread-safety: every method may be called from any thread. Callbacks run on the client's own I/O
+// thread: they must not block, and must not call the blocking methods (connect, requests, subscribe).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "superline/contract.h"
+#include "superline/frame.h"
+#include "superline/status.h"
+
+namespace superline {
+
+struct ClientOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  std::string path = "/";
+  // Query parameters of the upgrade (the role is added by ContractClient).
+  std::vector<std::pair<std::string, std::string>> params;
+  // Default request timeout; a request waiting for a connection counts against it too.
+  std::chrono::milliseconds request_timeout{30'000};
+  // Reconnect after any close with delay uniform in [raw/2, raw], raw = min(max, base * factor^n).
+  bool reconnect = true;
+  std::chrono::milliseconds reconnect_base{500};
+  std::chrono::milliseconds reconnect_max{30'000};
+  double reconnect_factor = 2.0;
+};
+
+struct CallOptions {
+  std::chrono::milliseconds timeout{0};  // 0: the client's request_timeout
+};
+
+class ClientCore {
+ public:
+  using Result = absl::StatusOr<std::string>;  // the reply's "d" as JSON text
+
+  explicit ClientCore(ClientOptions options);
+  ~ClientCore();
+  ClientCore(const ClientCore&) = delete;
+  ClientCore& operator=(const ClientCore&) = delete;
+
+  // Starts connecting; waits up to `timeout` for the server's first frame. With reconnect on, the
+  // client keeps trying in the background after a failure.
+  absl::Status connect(std::chrono::milliseconds timeout);
+  // Closes for good: in-flight and queued requests fail with DISCONNECTED.
+  void close();
+  bool connected() const;
+  // Times the connection has opened (1 after the first connect, more after reconnects).
+  int opens() const;
+
+  void request(std::string name, std::string payload_json, std::function<void(Result)> done,
+               std::chrono::milliseconds timeout);
+  absl::Status send_event(std::string name, std::string payload_json);
+  void on_event(std::string name, std::function<void(std::string_view payload_json)> handler);
+  // Subscribes (again after every reconnect); `ready` runs on the first ack or error of this call.
+  void subscribe(std::string topic, std::function<void(std::string_view payload_json)> handler,
+                 std::function<void(absl::Status)> ready);
+  void unsubscribe(std::string topic);
+  // Observes connection state changes (true: open, false: closed).
+  void on_state(std::function<void(bool connected)> hook);
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+template <class Contract, class R>
+class ContractClient {
+ public:
+  explicit ContractClient(ClientOptions options) : core_(with_role(std::move(options))) {}
+
+  absl::Status connect(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    return core_.connect(timeout);
+  }
+  void close() { core_.close(); }
+  bool connected() const { return core_.connected(); }
+  ClientCore& core() { return core_; }
+
+  // Listens for a server event of this role's surface.
+  template <class E, class F>
+  void on(E, F handler) {
+    static_assert(E::kKind == MethodKind::kEvent, "on() takes a server event (subscribe to topics)");
+    check_surface<E>();
+    core_.on_event(std::string(E::kName), [handler = std::move(handler)](std::string_view json) {
+      typename E::Payload payload;
+      if (decode_payload(json, payload).ok()) handler(payload);
+    });
+  }
+
+  // Subscribes to a topic and waits for the server's answer (FORBIDDEN, NOT_FOUND, or OK).
+  template <class E, class F>
+  absl::Status subscribe(E event, F handler, CallOptions options = {}) {
+    auto done = std::make_shared<std::promise<absl::Status>>();
+    auto result = done->get_future();
+    async_subscribe(event, std::move(handler), [done](absl::Status s) { done->set_value(std::move(s)); });
+    if (result.wait_for(timeout(options)) != std::future_status::ready) {
+      return error(kTimeout, "subscribe '" + std::string(E::kName) + "' timed out");
+    }
+    return result.get();
+  }
+  template <class E, class F>
+  void async_subscribe(E, F handler, std::function<void(absl::Status)> ready) {
+    static_assert(E::kKind == MethodKind::kTopic, "subscribe takes a topic");
+    check_surface<E>();
+    core_.subscribe(
+        std::string(E::kName),
+        [handler = std::move(handler)](std::string_view json) {
+          typename E::Payload payload;
+          if (decode_payload(json, payload).ok()) handler(payload);
+        },
+        std::move(ready));
+  }
+  template <class E>
+  void unsubscribe(E) {
+    static_assert(E::kKind == MethodKind::kTopic, "unsubscribe takes a topic");
+    core_.unsubscribe(std::string(E::kName));
+  }
+
+ protected:
+  template <class E, class P>
+  absl::StatusOr<typename E::Reply> call(E event, const P& request, CallOptions options) {
+    auto done = std::make_shared<std::promise<absl::StatusOr<typename E::Reply>>>();
+    auto result = done->get_future();
+    async_call(event, request, [done](absl::StatusOr<typename E::Reply> r) { done->set_value(std::move(r)); },
+               options);
+    return result.get();  // the request's own timeout always settles it
+  }
+
+  template <class E, class P>
+  void async_call(E, const P& request, std::function<void(absl::StatusOr<typename E::Reply>)> done,
+                  CallOptions options) {
+    static_assert(E::kKind == MethodKind::kRequest, "call takes a request");
+    static_assert(std::is_same_v<P, typename E::Payload>, "the request type does not match the contract");
+    core_.request(std::string(E::kName), payload_json(request),
+                  [done = std::move(done)](ClientCore::Result r) {
+                    if (!r.ok()) return done(r.status());
+                    typename E::Reply reply;
+                    absl::Status parsed = decode_payload(*r, reply);
+                    if (!parsed.ok()) return done(error(kValidation, std::string(parsed.message())));
+                    done(std::move(reply));
+                  },
+                  options.timeout);
+  }
+
+  template <class E, class P>
+  absl::Status send_event(E, const P& event) {
+    static_assert(E::kKind == MethodKind::kClientEvent, "send_event takes a client event");
+    static_assert(std::is_same_v<P, typename E::Payload>, "the event type does not match the contract");
+    return core_.send_event(std::string(E::kName), payload_json(event));
+  }
+
+ private:
+  template <class E>
+  static constexpr void check_surface() {
+    static_assert(E::kRoleIndex == kSharedRole || E::kRoleIndex == R::kRoleIndex,
+                  "this message is not in the client role's surface");
+  }
+  std::chrono::milliseconds timeout(CallOptions options) const {
+    return options.timeout.count() > 0 ? options.timeout : std::chrono::milliseconds(30'000);
+  }
+  static ClientOptions with_role(ClientOptions options) {
+    options.params.emplace_back("role", std::string(Contract::info().roles[R::kRoleIndex]));
+    return options;
+  }
+
+  ClientCore core_;
+};
+
+}  // namespace superline

@@ -1,0 +1,119 @@
+// One client connection as the application sees it: id, role, the context its authenticator returned,
+// and typed emit. A transport creates it through Server::open and drops it through Server::closed.
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <any>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "superline/contract.h"
+#include "superline/frame.h"
+
+namespace superline {
+
+// WebSocket close codes the runtime uses.
+inline constexpr uint16_t kCloseNormal = 1000;
+inline constexpr uint16_t kCloseGoingAway = 1001;       // graceful shutdown
+inline constexpr uint16_t kClosePolicy = 1008;
+inline constexpr uint16_t kCloseTooBig = 1009;          // oversize message
+inline constexpr uint16_t kCloseTryAgainLater = 1013;   // slow consumer over its queue cap
+
+// Where a connection's outbound frames go: a WebSocket session, or a test double.
+// Thread-safety: both methods may be called from any thread and must not block.
+class Outbox {
+ public:
+  virtual ~Outbox() = default;
+  virtual void send(Frame frame) = 0;
+  virtual void close(uint16_t code, std::string_view reason) = 0;
+  // Drops the connection without a close handshake (a peer that stopped answering pings).
+  virtual void terminate() = 0;
+};
+
+class Conn : public std::enable_shared_from_this<Conn> {
+ public:
+  Conn(std::string id, int role, std::string_view role_name, std::any ctx, std::string user_id,
+       std::weak_ptr<Outbox> outbox);
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+
+  const std::string& id() const { return id_; }
+  // Index of the role in the contract (0 is "shared"), and its wire name.
+  int role() const { return role_; }
+  std::string_view role_name() const { return role_name_; }
+  // The user this connection belongs to, as the authenticator said; empty if none.
+  const std::string& user_id() const { return user_id_; }
+  // The context the authenticator returned, if it is a T; null otherwise.
+  template <class T>
+  const T* ctx() const {
+    return std::any_cast<T>(&ctx_);
+  }
+  std::chrono::system_clock::time_point connected_at() const { return connected_at_; }
+
+  // Sends a server event of the contract to this connection. Compile-time checked: E is an event
+  // tag of the generated contract (Chat::Shared::kMessage) and P its message. An event of another
+  // role fails with FAILED_PRECONDITION and sends nothing.
+  template <class E, class P>
+  absl::Status emit(E event, const P& payload);
+
+  // Sends an already encoded frame.
+  // Sends an already encoded frame. A no-op once the transport has let the connection go.
+  void send(Frame frame) {
+    if (auto outbox = outbox_.lock()) outbox->send(std::move(frame));
+  }
+  void close(uint16_t code = kCloseNormal, std::string_view reason = {}) {
+    if (auto outbox = outbox_.lock()) outbox->close(code, reason);
+  }
+
+  // Adapter channels this connection is a member of (rooms "r:..." and topics "t:...").
+  std::vector<std::string> channels() const;
+
+ private:
+  friend class Server;
+  friend class Room;
+
+  bool join_channel(const std::string& channel);   // false if already a member
+  bool leave_channel(const std::string& channel);  // false if not a member
+  std::vector<std::string> take_channels();
+
+  const std::string id_;
+  const int role_;
+  const std::string_view role_name_;
+  const std::any ctx_;
+  const std::string user_id_;
+  // Weak: the transport session owns itself and this connection, never the other way round.
+  const std::weak_ptr<Outbox> outbox_;
+  const std::chrono::system_clock::time_point connected_at_;
+  std::atomic<int> missed_pongs_{0};
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_set<std::string> channels_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+template <class E, class P>
+absl::Status Conn::emit(E, const P& payload) {
+  static_assert(E::kKind == MethodKind::kEvent,
+                "conn.emit takes a server event of the contract (topics are published, not emitted)");
+  static_assert(std::is_same_v<P, typename E::Payload>,
+                "conn.emit: the payload type does not match the event's message type");
+  if (E::kRoleIndex != kSharedRole && E::kRoleIndex != role_) {
+    return absl::FailedPreconditionError("event '" + std::string(E::kName) +
+                                         "' is not in role '" + std::string(role_name_) +
+                                         "''s surface");
+  }
+  send(encode_event(E::kName, payload));
+  return absl::OkStatus();
+}
+
+}  // namespace superline

@@ -1,0 +1,37 @@
+// A contract's metadata as the runtime sees it: roles, and each method's wire name, kind and messages.
+// Thread-safety: immutable after construction (generated code builds one static instance).
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include <google/protobuf/message.h>
+
+namespace superline {
+
+enum class MethodKind {
+  kRequest,      // client calls, server replies once
+  kClientEvent,  // client -> server, no reply
+  kEvent,        // server -> client, pushed to recipients the server picks
+  kTopic,        // server -> client, to clients that subscribed
+  kServerEvent,  // node -> node, never to the sender
+};
+
+inline constexpr int kSharedRole = 0;  // roles[0]: inherited by every role
+
+struct MethodInfo {
+  std::string_view name;  // wire name
+  MethodKind kind;
+  int role;       // index into ContractInfo::roles; -1 for server events
+  int dispatch;   // for requests and client events: the generated dispatch id; else -1
+  const google::protobuf::Message* payload;  // default instance of what the sender sends
+  const google::protobuf::Message* reply;    // requests: default instance of the reply; else null
+};
+
+struct ContractInfo {
+  std::string_view name;
+  std::vector<std::string_view> roles;  // roles[0] == "shared"
+  std::vector<MethodInfo> methods;
+};
+
+}  // namespace superline

@@ -1,0 +1,39 @@
+// A named room: a set of connections the server puts together, across every node. Membership is
+// node-local; a broadcast reaches members on every node through the adapter channel r:<name>.
+// Thread-safety: a cheap handle; every method may be called from any thread.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "superline/conn.h"
+#include "superline/frame.h"
+
+namespace superline {
+
+class Server;
+
+class Room {
+ public:
+  Room(Server& server, std::string name);
+
+  const std::string& name() const { return name_; }
+  void add(Conn& conn);
+  void remove(Conn& conn);
+  // Whether `conn` is a member (connections are always local to their node).
+  bool contains(const Conn& conn) const;
+  // Members on this node.
+  std::size_t size() const;
+  std::vector<std::string> members() const;
+  // Sends an encoded frame to every member on every node, except the connection `except_conn`.
+  void broadcast_frame(Frame frame, std::string_view except_conn = {}) const;
+
+ private:
+  Server& server_;
+  std::string name_;
+  std::string channel_;
+};
+
+}  // namespace superline

@@ -1,0 +1,149 @@
+// The transport-independent server: connections, dispatch of client frames to the contract's
+// handlers, rooms, topics, heartbeat, and fan-out over the Adapter. Knows no sockets: a transport
+// (WebSocketServer) feeds it handshakes and frames, and gives each connection an Outbox.
+// Thread-safety: every public method may be called from any thread once hooks are set; hooks are
+// set before serving starts and are called from transport threads.
+#pragma once
+
+#include <any>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "superline/adapter.h"
+#include "superline/conn.h"
+#include "superline/contract.h"
+#include "superline/options.h"
+#include "superline/reply.h"
+#include "superline/room.h"
+
+namespace superline {
+
+// What authenticate() sees of an upgrade request.
+struct Handshake {
+  std::string path;
+  absl::flat_hash_map<std::string, std::string> query;    // decoded; a repeated key: last wins
+  absl::flat_hash_map<std::string, std::string> headers;  // names lower-cased
+  std::string remote_address;
+
+  std::string_view query_param(std::string_view name) const;  // "" if absent
+  std::string_view header(std::string_view name) const;       // "" if absent
+};
+
+// What an authenticator grants a connection.
+struct Admission {
+  int role = kSharedRole;  // index into the contract's roles; generated code offers typed helpers
+  std::any ctx;            // read back with conn.ctx<T>()
+  std::string user_id;
+};
+
+// Where an error reported to on_error happened.
+struct ErrorInfo {
+  std::string_view kind;  // "request", "event", "subscribe", "connection", "disconnect"
+  std::string_view name;  // the method, topic or hook
+  std::string_view conn_id;
+};
+
+class Server {
+ public:
+  using Dispatch = std::function<void(internal::Inbound&)>;
+  using Authenticator = std::function<absl::StatusOr<Admission>(const Handshake&)>;
+
+  // `dispatch` runs a decoded request or client event on its handler (generated code provides it).
+  // Without an adapter the server is a single node on its own MemoryBus.
+  Server(const ContractInfo& contract, Dispatch dispatch, ServerOptions options = {},
+         std::shared_ptr<Adapter> adapter = nullptr);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Hooks. Without an authenticator every connection is admitted with the shared role only.
+  void set_authenticator(Authenticator authenticator);
+  void on_connection(std::function<void(Conn&)> hook);
+  void on_disconnect(std::function<void(Conn&, uint16_t code)> hook);
+  void on_error(std::function<void(const absl::Status&, const ErrorInfo&)> hook);
+  // Decides topic subscriptions; returning false answers FORBIDDEN.
+  void set_subscribe_authorizer(std::function<bool(Conn&, std::string_view topic)> authorizer);
+
+  const std::string& node_id() const { return node_id_; }
+  const std::string& node_name() const { return options_.node_name; }
+  const ServerOptions& options() const { return options_; }
+  const ContractInfo& contract() const { return contract_; }
+
+  Room room(std::string_view name) { return Room(*this, std::string(name)); }
+  // Fans an encoded frame out to the members of an adapter channel on every node.
+  void publish(const std::string& channel, Frame frame, std::string_view except_conn = {});
+  std::shared_ptr<Conn> find(std::string_view conn_id) const;
+  std::size_t connection_count() const;
+  std::vector<std::shared_ptr<Conn>> connections() const;
+
+  // ---- Transport side ----
+  absl::StatusOr<Admission> authenticate(const Handshake& handshake) const;
+  // Registers an admitted connection and sends it the initial env frame.
+  std::shared_ptr<Conn> open(Admission admission, std::shared_ptr<Outbox> outbox);
+  // One inbound text message.
+  void receive(const std::shared_ptr<Conn>& conn, std::string_view text);
+  // The connection is gone: leave every room and topic, fire on_disconnect. Idempotent.
+  void closed(const std::shared_ptr<Conn>& conn, uint16_t code);
+  // One heartbeat tick: ping every connection; drop those past max_missed_pongs.
+  void heartbeat();
+  // Closes every connection with 1001 (going away).
+  void shutdown();
+
+ private:
+  friend class Room;
+  friend class internal::PendingReply;
+  struct Channel;
+
+  void handle_request(const std::shared_ptr<Conn>& conn, std::string_view id, std::string_view name,
+                      std::string_view data);
+  void handle_client_event(const std::shared_ptr<Conn>& conn, std::string_view name,
+                           std::string_view data);
+  void handle_subscribe(const std::shared_ptr<Conn>& conn, std::string_view id,
+                        std::string_view topic);
+  void handle_unsubscribe(const std::shared_ptr<Conn>& conn, std::string_view topic);
+  const MethodInfo* resolve(int role, std::string_view name) const;
+  std::string topic_channel(int role, std::string_view topic) const;  // "" if unknown
+
+  // Channel membership; the adapter subscription follows local interest.
+  void join(const std::shared_ptr<Conn>& conn, const std::string& channel,
+            std::function<void(absl::Status)> live);
+  void leave(const Conn& conn, const std::string& channel);
+  std::size_t local_members(const std::string& channel) const;
+  std::vector<std::string> local_member_ids(const std::string& channel) const;
+  void on_adapter_message(std::string_view channel, const Payload& payload);
+
+  void report(const absl::Status& status, const ErrorInfo& info) const;
+  void send_error(Conn& conn, std::string_view id, const absl::Status& status);
+
+  const ContractInfo& contract_;
+  const Dispatch dispatch_;
+  ServerOptions options_;
+  const std::string node_id_;
+  std::shared_ptr<Adapter> adapter_;
+  // Per role: wire name -> method in that role's effective surface (shared + role).
+  std::vector<absl::flat_hash_map<std::string, const MethodInfo*>> surfaces_;
+
+  Authenticator authenticator_;
+  std::function<void(Conn&)> on_connection_;
+  std::function<void(Conn&, uint16_t)> on_disconnect_;
+  std::function<void(const absl::Status&, const ErrorInfo&)> on_error_;
+  std::function<bool(Conn&, std::string_view)> authorize_subscribe_;
+
+  mutable absl::Mutex conns_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Conn>> conns_ ABSL_GUARDED_BY(conns_mu_);
+
+  mutable absl::Mutex channels_mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Channel>> channels_ ABSL_GUARDED_BY(channels_mu_);
+};
+
+}  // namespace superline

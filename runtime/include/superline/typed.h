@@ -1,0 +1,141 @@
+// The typed server facade the generated <Contract>Server derives from. Every fan-out takes a tag of the
+// generated contract (Chat::Shared::kMessage) and its message, checked at compile time:
+//   room(name).broadcast    shared events only (a room mixes roles)
+//   publish                 shared topics only
+//   for_role(R).publish     role R's topics only
+// Thread-safety: every method may be called from any thread once serving; hooks are set before.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "superline/contract.h"
+#include "superline/frame.h"
+#include "superline/server.h"
+
+namespace superline {
+
+namespace internal {
+
+template <class E, class P>
+constexpr void check_payload() {
+  static_assert(std::is_same_v<P, typename E::Payload>,
+                "the payload type does not match the message type the contract declares for this tag");
+}
+
+inline std::string topic_channel(std::string_view ns, std::string_view topic) {
+  std::string channel;
+  channel.reserve(2 + ns.size() + 1 + topic.size());
+  channel.append("t:").append(ns).append(":").append(topic);
+  return channel;
+}
+
+}  // namespace internal
+
+template <class Contract>
+class TypedRoom {
+ public:
+  explicit TypedRoom(Room room) : room_(std::move(room)) {}
+
+  const std::string& name() const { return room_.name(); }
+  void add(Conn& conn) { room_.add(conn); }
+  void remove(Conn& conn) { room_.remove(conn); }
+  bool contains(const Conn& conn) const { return room_.contains(conn); }
+  std::size_t size() const { return room_.size(); }
+  std::vector<std::string> members() const { return room_.members(); }
+
+  // Sends a shared event to every member on every node; encoded once.
+  template <class E, class P>
+  void broadcast(E event, const P& payload) const {
+    broadcast_except(std::string_view(), event, payload);
+  }
+  // Same, skipping one connection (typically the sender).
+  template <class E, class P>
+  void broadcast_except(const Conn& except, E event, const P& payload) const {
+    broadcast_except(std::string_view(except.id()), event, payload);
+  }
+
+ private:
+  template <class E, class P>
+  void broadcast_except(std::string_view except, E, const P& payload) const {
+    static_assert(E::kKind == MethodKind::kEvent,
+                  "room broadcast takes a server event (use publish for topics)");
+    static_assert(E::kRoleIndex == kSharedRole,
+                  "room broadcast takes shared events only: a room mixes roles, so a role-only event "
+                  "could reach a connection whose role does not have it");
+    internal::check_payload<E, P>();
+    room_.broadcast_frame(encode_event(E::kName, payload), except);
+  }
+
+  Room room_;
+};
+
+// Publishing to the topics of one role, chosen at compile time: for_role(Chat::kUser).
+template <class Contract, class R>
+class RoleScope {
+ public:
+  explicit RoleScope(Server& server) : server_(server) {}
+
+  template <class E, class P>
+  void publish(E, const P& payload) {
+    static_assert(E::kKind == MethodKind::kTopic, "for_role(R).publish takes a topic");
+    static_assert(E::kRoleIndex == R::kRoleIndex,
+                  "for_role(R).publish takes role R's own topics only");
+    internal::check_payload<E, P>();
+    const std::string_view ns = Contract::info().roles[R::kRoleIndex];
+    server_.publish(internal::topic_channel(ns, E::kName),
+                    encode_publish(E::kName, payload, server_.node_id()));
+  }
+
+ private:
+  Server& server_;
+};
+
+template <class Contract>
+class ContractServer {
+ public:
+  Server& core() { return core_; }
+  const std::string& node_id() const { return core_.node_id(); }
+
+  TypedRoom<Contract> room(std::string_view name) { return TypedRoom<Contract>(core_.room(name)); }
+
+  // Publishes a shared topic to its subscribers on every node.
+  template <class E, class P>
+  void publish(E, const P& payload) {
+    static_assert(E::kKind == MethodKind::kTopic, "publish takes a topic");
+    static_assert(E::kRoleIndex == kSharedRole,
+                  "publish takes shared topics only; publish a role's topic with for_role(R).publish");
+    internal::check_payload<E, P>();
+    core_.publish(internal::topic_channel("shared", E::kName),
+                  encode_publish(E::kName, payload, core_.node_id()));
+  }
+
+  template <class R>
+  RoleScope<Contract, R> for_role(R) {
+    return RoleScope<Contract, R>(core_);
+  }
+
+  void authenticate(Server::Authenticator authenticator) {
+    core_.set_authenticator(std::move(authenticator));
+  }
+  void on_connection(std::function<void(Conn&)> hook) { core_.on_connection(std::move(hook)); }
+  void on_disconnect(std::function<void(Conn&, uint16_t)> hook) { core_.on_disconnect(std::move(hook)); }
+  void on_error(std::function<void(const absl::Status&, const ErrorInfo&)> hook) {
+    core_.on_error(std::move(hook));
+  }
+  void authorize_subscribe(std::function<bool(Conn&, std::string_view)> authorizer) {
+    core_.set_subscribe_authorizer(std::move(authorizer));
+  }
+
+ protected:
+  ContractServer(Server::Dispatch dispatch, ServerOptions options, std::shared_ptr<Adapter> adapter)
+      : core_(Contract::info(), std::move(dispatch), std::move(options), std::move(adapter)) {}
+
+ private:
+  Server core_;
+};
+
+}  // namespace superline

@@ -1,0 +1,48 @@
+// The WebSocket transport: a Boost.Beast listener that upgrades connections (authenticate runs before
+// the 101; a rejection is an HTTP 401), speaks superline.v1 JSON frames, runs the heartbeat, and
+// gives every connection its own strand and a bounded write queue. Beast stays out of this header.
+// Thread-safety: start/stop/wait may be called from any thread; stop is idempotent.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "superline/server.h"
+#include "superline/typed.h"
+
+namespace superline {
+
+struct ListenOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;  // 0: any free port; port() tells which
+  int threads = 1;    // I/O threads
+};
+
+class WebSocketServer {
+ public:
+  WebSocketServer(Server& server, ListenOptions options);
+  template <class Contract>
+  WebSocketServer(ContractServer<Contract>& server, ListenOptions options)
+      : WebSocketServer(server.core(), std::move(options)) {}
+  ~WebSocketServer();
+  WebSocketServer(const WebSocketServer&) = delete;
+  WebSocketServer& operator=(const WebSocketServer&) = delete;
+
+  // Binds, listens and starts the I/O threads.
+  absl::Status start();
+  uint16_t port() const;
+  // Stops accepting, closes every connection with 1001, waits up to `drain` for them to finish,
+  // then stops the I/O threads.
+  void stop(std::chrono::milliseconds drain = std::chrono::seconds(2));
+  // Blocks until SIGINT or SIGTERM, then stop().
+  void wait_for_signal();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace superline

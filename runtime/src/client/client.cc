@@ -1,0 +1,446 @@
+// ClientCore: a superline.v1 client on Boost.Beast. All state lives on one I/O thread; public methods
+// post onto it. Reconnects with super-line's backoff, re-sends queued requests and re-subscribes every
+// topic on each open, and fails in-flight requests with DISCONNECTED when the connection drops.
+#include "superline/client.h"
+
+#include <cmath>
+#include <deque>
+#include <map>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "text.h"
+#include "wire_json.h"
+
+namespace superline {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+
+std::string url_encode(std::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : in) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  explicit Impl(ClientOptions options) : options_(std::move(options)), resolver_(ioc_), retry_(ioc_) {}
+
+  void start_thread() {
+    thread_ = std::thread([self = shared_from_this()] { self->ioc_.run(); });
+  }
+
+  absl::Status connect(std::chrono::milliseconds timeout) {
+    auto ready = std::make_shared<std::promise<absl::Status>>();
+    auto result = ready->get_future();
+    net::post(ioc_, [this, ready] {
+      if (closed_) return ready->set_value(error(kDisconnected, "Client closed"));
+      if (open_ && got_env_) return ready->set_value(absl::OkStatus());
+      connect_waiters_.push_back(ready);
+      if (!dialing_ && !open_) dial();
+    });
+    if (result.wait_for(timeout) != std::future_status::ready) {
+      return error(kTimeout, absl::StrCat("no connection to ", options_.host, ":", options_.port,
+                                          " within ", timeout.count(), " ms"));
+    }
+    return result.get();
+  }
+
+  void close() {
+    auto done = std::make_shared<std::promise<void>>();
+    auto finished = done->get_future();
+    net::post(ioc_, [this, done] {
+      closed_ = true;
+      retry_.cancel();
+      fail_all(error(kDisconnected, "Client closed"));
+      resolve_waiters(error(kDisconnected, "Client closed"));
+      if (open_ && ws_) {
+        ws_->async_close(websocket::close_code::normal, [done](beast::error_code) { done->set_value(); });
+      } else {
+        done->set_value();
+      }
+    });
+    finished.wait_for(std::chrono::seconds(1));
+  }
+
+  void shutdown() {
+    if (!thread_.joinable()) return;
+    close();
+    work_.reset();
+    ioc_.stop();
+    thread_.join();
+  }
+
+  bool connected() const { return connected_.load(); }
+  int opens() const { return opens_.load(); }
+
+  void request(std::string name, std::string payload, std::function<void(Result)> done,
+               std::chrono::milliseconds timeout) {
+    if (timeout.count() <= 0) timeout = options_.request_timeout;
+    net::post(ioc_, [this, name = std::move(name), payload = std::move(payload), done = std::move(done), timeout]() mutable {
+      if (closed_) return done(error(kDisconnected, "Client closed"));
+      const int64_t id = ++next_id_;
+      std::string frame = absl::StrCat(R"({"t":"req","i":)", id, R"(,"m":)");
+      append_json_string(frame, name);
+      absl::StrAppend(&frame, R"(,"d":)", payload, "}");
+      Pending& p = pending_[id];
+      p.frame = std::move(frame);
+      p.done = std::move(done);
+      p.timer = std::make_unique<net::steady_timer>(ioc_, timeout);
+      p.timer->async_wait([this, id, name](beast::error_code ec) {
+        if (ec) return;
+        auto it = pending_.find(id);
+        if (it == pending_.end()) return;
+        auto done = std::move(it->second.done);
+        pending_.erase(it);
+        done(error(kTimeout, absl::StrCat("Request '", name, "' timed out")));
+      });
+      if (open_) {
+        p.sent = true;
+        write(p.frame);
+      }
+    });
+  }
+
+  absl::Status send_event(std::string name, std::string payload) {
+    if (!connected_.load()) return error(kDisconnected, "not connected");
+    std::string frame = R"({"t":"cev","m":)";
+    append_json_string(frame, name);
+    absl::StrAppend(&frame, R"(,"d":)", payload, "}");
+    net::post(ioc_, [this, frame = std::move(frame)] {
+      if (open_) write(frame);
+    });
+    return absl::OkStatus();
+  }
+
+  void on_event(std::string name, std::function<void(std::string_view)> handler) {
+    net::post(ioc_, [this, name = std::move(name), handler = std::move(handler)]() mutable {
+      events_[name].push_back(std::move(handler));
+    });
+  }
+
+  void subscribe(std::string topic, std::function<void(std::string_view)> handler,
+                 std::function<void(absl::Status)> ready) {
+    net::post(ioc_, [this, topic = std::move(topic), handler = std::move(handler), ready = std::move(ready)]() mutable {
+      if (closed_) {
+        if (ready) ready(error(kDisconnected, "Client closed"));
+        return;
+      }
+      Subscription& sub = subs_[topic];
+      sub.handlers.push_back(std::move(handler));
+      if (sub.acked) {
+        if (ready) ready(absl::OkStatus());
+        return;
+      }
+      if (ready) sub.waiting.push_back(std::move(ready));
+      if (open_ && sub.ack_id == 0) send_sub(topic, sub);
+    });
+  }
+
+  void unsubscribe(std::string topic) {
+    net::post(ioc_, [this, topic = std::move(topic)] {
+      if (subs_.erase(topic) == 0 || !open_) return;
+      std::string frame = R"({"t":"unsub","c":)";
+      append_json_string(frame, topic);
+      frame += '}';
+      write(frame);
+    });
+  }
+
+  void on_state(std::function<void(bool)> hook) {
+    net::post(ioc_, [this, hook = std::move(hook)]() mutable { state_hooks_.push_back(std::move(hook)); });
+  }
+
+ private:
+  struct Pending {
+    std::string frame;
+    std::function<void(Result)> done;
+    std::unique_ptr<net::steady_timer> timer;
+    bool sent = false;
+  };
+  struct Subscription {
+    std::vector<std::function<void(std::string_view)>> handlers;
+    std::vector<std::function<void(absl::Status)>> waiting;
+    int64_t ack_id = 0;  // the "i" of the sub frame awaiting its answer on this connection
+    bool acked = false;
+  };
+
+  void dial() {
+    dialing_ = true;
+    ws_.emplace(net::make_strand(ioc_));
+    resolver_.async_resolve(options_.host, std::to_string(options_.port),
+                            [this, self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
+                              if (ec) return dial_failed(ec);
+                              beast::get_lowest_layer(*ws_).expires_after(std::chrono::seconds(10));
+                              beast::get_lowest_layer(*ws_).async_connect(
+                                  results, [this, self](beast::error_code ec, const tcp::endpoint&) {
+                                    if (ec) return dial_failed(ec);
+                                    handshake();
+                                  });
+                            });
+  }
+
+  void handshake() {
+    beast::get_lowest_layer(*ws_).expires_never();
+    ws_->set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    std::string target = options_.path.empty() ? "/" : options_.path;
+    char sep = target.find('?') == std::string::npos ? '?' : '&';
+    for (const auto& [key, value] : options_.params) {
+      absl::StrAppend(&target, std::string(1, sep), url_encode(key), "=", url_encode(value));
+      sep = '&';
+    }
+    const std::string host = absl::StrCat(options_.host, ":", options_.port);
+    ws_->async_handshake(host, target, [this, self = shared_from_this()](beast::error_code ec) {
+      if (ec) return dial_failed(ec);
+      on_open();
+    });
+  }
+
+  void dial_failed(beast::error_code ec) {
+    dialing_ = false;
+    if (!options_.reconnect || closed_) {
+      const absl::Status status = error(kDisconnected, "connect failed: " + ec.message());
+      resolve_waiters(status);
+      fail_all(status);
+      return;
+    }
+    schedule_retry();
+  }
+
+  void on_open() {
+    dialing_ = false;
+    open_ = true;
+    got_env_ = false;
+    attempt_ = 0;
+    connected_.store(true);
+    opens_.fetch_add(1);
+    // Queued requests first, in id order, then every topic.
+    for (auto& [id, p] : pending_) {
+      if (!p.sent) {
+        p.sent = true;
+        write(p.frame);
+      }
+    }
+    for (auto& [topic, sub] : subs_) {
+      sub.acked = false;
+      send_sub(topic, sub);
+    }
+    for (auto& hook : state_hooks_) hook(true);
+    read();
+  }
+
+  void send_sub(const std::string& topic, Subscription& sub) {
+    sub.ack_id = ++next_id_;
+    sub_acks_[sub.ack_id] = topic;
+    std::string frame = absl::StrCat(R"({"t":"sub","i":)", sub.ack_id, R"(,"c":)");
+    append_json_string(frame, topic);
+    frame += '}';
+    write(frame);
+  }
+
+  void read() {
+    ws_->async_read(buffer_, [this, self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return on_closed();
+      auto data = buffer_.cdata();
+      on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()));
+      buffer_.consume(buffer_.size());
+      read();
+    });
+  }
+
+  void on_frame(std::string_view text) {
+    absl::StatusOr<WireFrame> frame = parse_wire_frame(text);
+    if (!frame.ok()) return;  // not ours to answer; super-line clients drop undecodable frames
+    const std::string& t = frame->t;
+    if (t == "env") {
+      got_env_ = true;
+      return resolve_waiters(absl::OkStatus());
+    }
+    if (t == "ping") return write(R"({"t":"pong"})");
+    if (t == "evt") {
+      if (auto it = events_.find(frame->e); it != events_.end()) {
+        for (auto& handler : it->second) handler(frame->d);
+      }
+      return;
+    }
+    if (t == "pub") {
+      if (auto it = subs_.find(frame->c); it != subs_.end()) {
+        for (auto& handler : it->second.handlers) handler(frame->d);
+      }
+      return;
+    }
+    if (t != "res" && t != "err") return;
+    int64_t id = 0;
+    if (frame->i.empty() || !absl::SimpleAtoi(frame->i, &id)) return;  // connection-level err
+    const absl::Status failure = t == "err" ? error(frame->code, frame->m) : absl::OkStatus();
+    if (auto ack = sub_acks_.find(id); ack != sub_acks_.end()) {
+      const std::string topic = ack->second;
+      sub_acks_.erase(ack);
+      auto it = subs_.find(topic);
+      if (it == subs_.end() || it->second.ack_id != id) return;
+      auto waiting = std::move(it->second.waiting);
+      it->second.waiting.clear();
+      it->second.acked = failure.ok();
+      if (!failure.ok()) subs_.erase(it);  // a refused topic is not re-subscribed
+      for (auto& ready : waiting) ready(failure);
+      return;
+    }
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;  // late answer after a timeout
+    auto done = std::move(it->second.done);
+    pending_.erase(it);
+    if (failure.ok()) {
+      done(frame->has_d ? frame->d : std::string("null"));
+    } else {
+      done(failure);
+    }
+  }
+
+  void on_closed() {
+    open_ = false;
+    connected_.store(false);
+    write_queue_.clear();
+    writing_ = false;
+    sub_acks_.clear();
+    for (auto& [topic, sub] : subs_) {
+      sub.ack_id = 0;
+      sub.acked = false;
+    }
+    for (auto& hook : state_hooks_) hook(false);
+    // In-flight requests may or may not have run: the caller must decide, so they fail now.
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.sent) {
+        auto done = std::move(it->second.done);
+        it = pending_.erase(it);
+        done(error(kDisconnected, "Connection closed"));
+      } else {
+        ++it;
+      }
+    }
+    if (closed_ || !options_.reconnect) {
+      fail_all(error(kDisconnected, "Connection closed"));
+      return;
+    }
+    schedule_retry();
+  }
+
+  void schedule_retry() {
+    const double raw = std::min<double>(options_.reconnect_max.count(),
+                                        options_.reconnect_base.count() * std::pow(options_.reconnect_factor, attempt_));
+    ++attempt_;
+    std::uniform_real_distribution<double> jitter(raw / 2, raw);
+    retry_.expires_after(std::chrono::milliseconds(static_cast<int64_t>(jitter(rng_))));
+    retry_.async_wait([this, self = shared_from_this()](beast::error_code ec) {
+      if (!ec && !closed_) dial();
+    });
+  }
+
+  void write(std::string frame) {
+    write_queue_.push_back(std::move(frame));
+    if (!writing_) write_next();
+  }
+
+  void write_next() {
+    if (write_queue_.empty() || !open_) return;
+    writing_ = true;
+    ws_->text(true);
+    ws_->async_write(net::buffer(write_queue_.front()), [this, self = shared_from_this()](beast::error_code ec, size_t) {
+      writing_ = false;
+      if (ec) return;
+      if (!write_queue_.empty()) write_queue_.pop_front();
+      write_next();
+    });
+  }
+
+  void fail_all(const absl::Status& status) {
+    auto pending = std::move(pending_);
+    pending_.clear();
+    for (auto& [id, p] : pending) p.done(status);
+    for (auto& [topic, sub] : subs_) {
+      for (auto& ready : sub.waiting) ready(status);
+      sub.waiting.clear();
+    }
+  }
+
+  void resolve_waiters(const absl::Status& status) {
+    auto waiters = std::move(connect_waiters_);
+    connect_waiters_.clear();
+    for (auto& w : waiters) w->set_value(status);
+  }
+
+  ClientOptions options_;
+  net::io_context ioc_;
+  net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(ioc_);
+  tcp::resolver resolver_;
+  net::steady_timer retry_;
+  std::optional<websocket::stream<beast::tcp_stream>> ws_;
+  beast::flat_buffer buffer_;
+  std::thread thread_;
+  std::mt19937 rng_{std::random_device{}()};
+
+  std::atomic<bool> connected_{false};
+  std::atomic<int> opens_{0};
+  bool open_ = false;
+  bool dialing_ = false;
+  bool got_env_ = false;
+  bool closed_ = false;
+  int attempt_ = 0;
+  int64_t next_id_ = 0;
+  std::map<int64_t, Pending> pending_;  // ordered: queued requests leave in id order
+  std::map<std::string, Subscription> subs_;
+  std::map<int64_t, std::string> sub_acks_;
+  std::map<std::string, std::vector<std::function<void(std::string_view)>>> events_;
+  std::vector<std::function<void(bool)>> state_hooks_;
+  std::vector<std::shared_ptr<std::promise<absl::Status>>> connect_waiters_;
+  std::deque<std::string> write_queue_;
+  bool writing_ = false;
+};
+
+ClientCore::ClientCore(ClientOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {
+  impl_->start_thread();
+}
+ClientCore::~ClientCore() { impl_->shutdown(); }
+absl::Status ClientCore::connect(std::chrono::milliseconds timeout) { return impl_->connect(timeout); }
+void ClientCore::close() { impl_->close(); }
+bool ClientCore::connected() const { return impl_->connected(); }
+int ClientCore::opens() const { return impl_->opens(); }
+void ClientCore::request(std::string name, std::string payload_json, std::function<void(Result)> done,
+                         std::chrono::milliseconds timeout) {
+  impl_->request(std::move(name), std::move(payload_json), std::move(done), timeout);
+}
+absl::Status ClientCore::send_event(std::string name, std::string payload_json) {
+  return impl_->send_event(std::move(name), std::move(payload_json));
+}
+void ClientCore::on_event(std::string name, std::function<void(std::string_view)> handler) {
+  impl_->on_event(std::move(name), std::move(handler));
+}
+void ClientCore::subscribe(std::string topic, std::function<void(std::string_view)> handler,
+                           std::function<void(absl::Status)> ready) {
+  impl_->subscribe(std::move(topic), std::move(handler), std::move(ready));
+}
+void ClientCore::unsubscribe(std::string topic) { impl_->unsubscribe(std::move(topic)); }
+void ClientCore::on_state(std::function<void(bool)> hook) { impl_->on_state(std::move(hook)); }
+
+}  // namespace superline

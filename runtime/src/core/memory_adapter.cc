@@ -1,0 +1,95 @@
+// In-process adapter: MemoryAdapters on one MemoryBus behave as nodes on one broker. Delivery is
+// synchronous on the publishing thread, to every subscribed endpoint including the publisher's own.
+#include <vector>
+
+#include "superline/adapter.h"
+
+namespace superline {
+
+struct MemoryBus::Endpoint {
+  absl::Mutex mu;
+  Adapter::MessageHandler handler ABSL_GUARDED_BY(mu);
+  absl::flat_hash_set<std::string> channels ABSL_GUARDED_BY(mu);
+};
+
+void MemoryBus::attach(const std::shared_ptr<Endpoint>& endpoint) {
+  absl::MutexLock lock(&mu_);
+  endpoints_[endpoint.get()] = endpoint;
+}
+
+void MemoryBus::detach(const Endpoint* endpoint) {
+  absl::MutexLock lock(&mu_);
+  endpoints_.erase(endpoint);
+  for (auto it = routes_.begin(); it != routes_.end();) {
+    it->second.erase(const_cast<Endpoint*>(endpoint));
+    if (it->second.empty()) {
+      routes_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void MemoryBus::publish(const std::string& channel, const Payload& payload) {
+  std::vector<std::shared_ptr<Endpoint>> targets;
+  {
+    absl::MutexLock lock(&mu_);
+    auto route = routes_.find(channel);
+    if (route == routes_.end()) return;
+    for (Endpoint* e : route->second) {
+      if (auto alive = endpoints_[e].lock()) targets.push_back(std::move(alive));
+    }
+  }
+  // Outside the bus lock: a handler may publish again.
+  for (const auto& target : targets) {
+    Adapter::MessageHandler handler;
+    {
+      absl::MutexLock lock(&target->mu);
+      if (!target->channels.contains(channel)) continue;
+      handler = target->handler;
+    }
+    if (handler) handler(channel, payload);
+  }
+}
+
+MemoryAdapter::MemoryAdapter(std::shared_ptr<MemoryBus> bus)
+    : bus_(std::move(bus)), endpoint_(std::make_shared<MemoryBus::Endpoint>()) {
+  bus_->attach(endpoint_);
+}
+
+MemoryAdapter::~MemoryAdapter() { bus_->detach(endpoint_.get()); }
+
+void MemoryAdapter::set_handler(MessageHandler handler) {
+  absl::MutexLock lock(&endpoint_->mu);
+  endpoint_->handler = std::move(handler);
+}
+
+void MemoryAdapter::subscribe(const std::string& channel, Done done) {
+  {
+    absl::MutexLock lock(&endpoint_->mu);
+    endpoint_->channels.insert(channel);
+  }
+  {
+    absl::MutexLock lock(&bus_->mu_);
+    bus_->routes_[channel].insert(endpoint_.get());
+  }
+  if (done) done(absl::OkStatus());
+}
+
+void MemoryAdapter::unsubscribe(const std::string& channel) {
+  {
+    absl::MutexLock lock(&endpoint_->mu);
+    endpoint_->channels.erase(channel);
+  }
+  absl::MutexLock lock(&bus_->mu_);
+  if (auto route = bus_->routes_.find(channel); route != bus_->routes_.end()) {
+    route->second.erase(endpoint_.get());
+    if (route->second.empty()) bus_->routes_.erase(route);
+  }
+}
+
+void MemoryAdapter::publish(const std::string& channel, Payload payload) {
+  bus_->publish(channel, payload);
+}
+
+}  // namespace superline

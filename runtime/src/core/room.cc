@@ -1,0 +1,31 @@
+#include "superline/room.h"
+
+#include "superline/server.h"
+
+namespace superline {
+
+Room::Room(Server& server, std::string name)
+    : server_(server), name_(std::move(name)), channel_("r:" + name_) {}
+
+void Room::add(Conn& conn) { server_.join(conn.shared_from_this(), channel_, nullptr); }
+
+void Room::remove(Conn& conn) {
+  if (conn.leave_channel(channel_)) server_.leave(conn, channel_);
+}
+
+bool Room::contains(const Conn& conn) const {
+  for (const std::string& channel : conn.channels()) {
+    if (channel == channel_) return true;
+  }
+  return false;
+}
+
+std::size_t Room::size() const { return server_.local_members(channel_); }
+
+std::vector<std::string> Room::members() const { return server_.local_member_ids(channel_); }
+
+void Room::broadcast_frame(Frame frame, std::string_view except_conn) const {
+  server_.publish(channel_, std::move(frame), except_conn);
+}
+
+}  // namespace superline

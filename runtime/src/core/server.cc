@@ -1,0 +1,465 @@
+// The transport-independent server. Every fan-out goes through the adapter (the memory adapter loops
+// back), and a node delivers to its local members when a message arrives on a channel: one code
+// path for local and remote recipients, no double send.
+#include "superline/server.h"
+
+#include <exception>
+#include <random>
+
+#include "text.h"
+#include "superline/channel.pb.h"
+#include "superline/status.h"
+#include "wire_json.h"
+
+namespace superline {
+namespace {
+
+std::string random_uuid() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const uint64_t hi = (rng() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  const uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) out += '-';
+    const uint64_t word = i < 16 ? hi : lo;
+    out += kHex[(word >> (4 * (15 - (i % 16)))) & 0xf];
+  }
+  return out;
+}
+
+const Frame& env_frame() {
+  static const Frame frame = std::make_shared<const std::string>(R"({"t":"env","d":null})");
+  return frame;
+}
+
+const Frame& ping_frame() {
+  static const Frame frame = std::make_shared<const std::string>(R"({"t":"ping"})");
+  return frame;
+}
+
+// Statuses whose text is for the server's log only: an unexpected failure must not leak detail.
+bool is_unexpected(const absl::Status& status) {
+  return error_code(status) == kInternal && !status.GetPayload("superline.dev/code").has_value();
+}
+
+Frame error_frame(std::string_view id, const absl::Status& status) {
+  const std::string code = error_code(status);
+  std::string frame = R"({"t":"err")";
+  if (!id.empty()) frame += R"(,"i":)"; frame += id;
+  frame += R"(,"code":)";
+  append_json_string(frame, code);
+  frame += R"(,"m":)";
+  if (code == kValidation) {
+    frame += R"("Validation failed","d":[{"message":)";
+    append_json_string(frame, std_view(status.message()));
+    frame += "}]";
+  } else {
+    append_json_string(frame, is_unexpected(status) ? std::string_view("Internal server error")
+                                                    : std_view(status.message()));
+  }
+  frame += '}';
+  return std::make_shared<const std::string>(std::move(frame));
+}
+
+}  // namespace
+
+// Local interest in one adapter channel.
+struct Server::Channel {
+  absl::flat_hash_map<std::string, std::shared_ptr<Conn>> members;  // by connection id
+  bool live = false;  // the adapter confirmed the subscription
+  std::vector<std::function<void(absl::Status)>> waiting;  // join() callers waiting for `live`
+};
+
+std::string_view Handshake::query_param(std::string_view name) const {
+  auto it = query.find(absl_view(name));
+  return it == query.end() ? std::string_view() : std::string_view(it->second);
+}
+
+std::string_view Handshake::header(std::string_view name) const {
+  auto it = headers.find(absl_view(name));
+  return it == headers.end() ? std::string_view() : std::string_view(it->second);
+}
+
+Server::Server(const ContractInfo& contract, Dispatch dispatch, ServerOptions options,
+               std::shared_ptr<Adapter> adapter)
+    : contract_(contract),
+      dispatch_(std::move(dispatch)),
+      options_(std::move(options)),
+      node_id_(random_uuid()),
+      adapter_(adapter ? std::move(adapter) : std::make_shared<MemoryAdapter>()) {
+  if (options_.node_name.empty()) options_.node_name = node_id_.substr(0, 8);
+  surfaces_.resize(contract_.roles.size());
+  for (const MethodInfo& m : contract_.methods) {
+    if (m.role < 0) continue;
+    for (size_t r = 0; r < surfaces_.size(); ++r) {
+      if (m.role == kSharedRole || m.role == static_cast<int>(r)) surfaces_[r][absl_view(m.name)] = &m;
+    }
+  }
+  adapter_->set_handler([this](std::string_view channel, const Payload& payload) {
+    on_adapter_message(channel, payload);
+  });
+}
+
+Server::~Server() { adapter_->set_handler(nullptr); }
+
+void Server::set_authenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
+void Server::on_connection(std::function<void(Conn&)> hook) { on_connection_ = std::move(hook); }
+void Server::on_disconnect(std::function<void(Conn&, uint16_t)> hook) { on_disconnect_ = std::move(hook); }
+void Server::on_error(std::function<void(const absl::Status&, const ErrorInfo&)> hook) {
+  on_error_ = std::move(hook);
+}
+void Server::set_subscribe_authorizer(std::function<bool(Conn&, std::string_view)> authorizer) {
+  authorize_subscribe_ = std::move(authorizer);
+}
+
+void Server::report(const absl::Status& status, const ErrorInfo& info) const {
+  if (!on_error_) return;
+  try {
+    on_error_(status, info);
+  } catch (...) {
+    // An error hook that throws has nowhere left to report to.
+  }
+}
+
+void Server::send_error(Conn& conn, std::string_view id, const absl::Status& status) {
+  conn.send(error_frame(id, status));
+}
+
+// ---- Connections ----
+
+absl::StatusOr<Admission> Server::authenticate(const Handshake& handshake) const {
+  if (!authenticator_) return Admission{};
+  absl::StatusOr<Admission> admission;
+  try {
+    admission = authenticator_(handshake);
+  } catch (const std::exception& e) {
+    return absl::UnauthenticatedError(e.what());
+  } catch (...) {
+    return absl::UnauthenticatedError("authenticator threw");
+  }
+  if (admission.ok() &&
+      (admission->role < 0 || admission->role >= static_cast<int>(contract_.roles.size()))) {
+    return absl::InternalError(cat("authenticator returned role index ", admission->role,
+                                            ", not a role of contract ", contract_.name));
+  }
+  return admission;
+}
+
+std::shared_ptr<Conn> Server::open(Admission admission, std::shared_ptr<Outbox> outbox) {
+  const int role = admission.role;
+  auto conn = std::make_shared<Conn>(random_uuid(), role, contract_.roles[role],
+                                     std::move(admission.ctx), std::move(admission.user_id),
+                                     std::move(outbox));
+  {
+    absl::MutexLock lock(&conns_mu_);
+    conns_[conn->id()] = conn;
+  }
+  conn->send(env_frame());  // super-line clients resolve env.ready on it
+  if (on_connection_) {
+    try {
+      on_connection_(*conn);
+    } catch (const std::exception& e) {
+      report(absl::InternalError(e.what()), {"connection", "on_connection", conn->id()});
+    }
+  }
+  return conn;
+}
+
+void Server::closed(const std::shared_ptr<Conn>& conn, uint16_t code) {
+  {
+    absl::MutexLock lock(&conns_mu_);
+    if (conns_.erase(conn->id()) == 0) return;
+  }
+  for (const std::string& channel : conn->take_channels()) leave(*conn, channel);
+  if (on_disconnect_) {
+    try {
+      on_disconnect_(*conn, code);
+    } catch (const std::exception& e) {
+      report(absl::InternalError(e.what()), {"disconnect", "on_disconnect", conn->id()});
+    }
+  }
+}
+
+std::shared_ptr<Conn> Server::find(std::string_view conn_id) const {
+  absl::MutexLock lock(&conns_mu_);
+  auto it = conns_.find(absl_view(conn_id));
+  return it == conns_.end() ? nullptr : it->second;
+}
+
+std::size_t Server::connection_count() const {
+  absl::MutexLock lock(&conns_mu_);
+  return conns_.size();
+}
+
+std::vector<std::shared_ptr<Conn>> Server::connections() const {
+  absl::MutexLock lock(&conns_mu_);
+  std::vector<std::shared_ptr<Conn>> out;
+  out.reserve(conns_.size());
+  for (const auto& [id, conn] : conns_) out.push_back(conn);
+  return out;
+}
+
+void Server::heartbeat() {
+  for (const auto& conn : connections()) {
+    if (conn->missed_pongs_.load() >= options_.max_missed_pongs) {
+      if (auto outbox = conn->outbox_.lock()) outbox->terminate();
+      continue;
+    }
+    conn->missed_pongs_.fetch_add(1);
+    conn->send(ping_frame());
+  }
+}
+
+void Server::shutdown() {
+  for (const auto& conn : connections()) conn->close(kCloseGoingAway, "server shutting down");
+}
+
+// ---- Inbound frames ----
+
+void Server::receive(const std::shared_ptr<Conn>& conn, std::string_view text) {
+  absl::StatusOr<WireFrame> frame = parse_wire_frame(text);
+  if (!frame.ok()) return send_error(*conn, {}, error(kBadRequest, std_view(frame.status().message())));
+  const std::string& t = frame->t;
+  if (t == "req") {
+    if (frame->i.empty()) return send_error(*conn, {}, error(kBadRequest, "req without \"i\""));
+    if (frame->m.empty()) return send_error(*conn, frame->i, error(kBadRequest, "req without \"m\""));
+    return handle_request(conn, frame->i, frame->m, frame->d);
+  }
+  if (t == "cev") {
+    if (frame->m.empty()) return send_error(*conn, {}, error(kBadRequest, "cev without \"m\""));
+    return handle_client_event(conn, frame->m, frame->d);
+  }
+  if (t == "sub") {
+    if (frame->i.empty()) return send_error(*conn, {}, error(kBadRequest, "sub without \"i\""));
+    if (frame->c.empty()) return send_error(*conn, frame->i, error(kBadRequest, "sub without \"c\""));
+    return handle_subscribe(conn, frame->i, frame->c);
+  }
+  if (t == "unsub") return handle_unsubscribe(conn, frame->c);
+  if (t == "pong") {
+    conn->missed_pongs_.store(0);
+    return;
+  }
+  if (t == "ping") return;  // super-line's server ignores client pings too
+  send_error(*conn, frame->i, error(kBadRequest, cat("unknown frame type \"", t, "\"")));
+}
+
+const MethodInfo* Server::resolve(int role, std::string_view name) const {
+  const auto& surface = surfaces_[role];
+  auto it = surface.find(absl_view(name));
+  return it == surface.end() ? nullptr : it->second;
+}
+
+void Server::handle_request(const std::shared_ptr<Conn>& conn, std::string_view id,
+                            std::string_view name, std::string_view data) {
+  const MethodInfo* method = resolve(conn->role(), name);
+  if (method == nullptr || method->kind != MethodKind::kRequest) {
+    return send_error(*conn, id, error(kNotFound, cat("Unknown message: ", name)));
+  }
+  internal::Inbound inbound;
+  inbound.dispatch = method->dispatch;
+  inbound.conn = conn;
+  inbound.input.reset(method->payload->New());
+  if (absl::Status s = decode_payload(data, *inbound.input, options_.strict_json); !s.ok()) {
+    return send_error(*conn, id, error(kValidation, std_view(s.message())));
+  }
+  inbound.pending = std::make_shared<internal::PendingReply>(this, conn, std::string(id), name);
+  try {
+    dispatch_(inbound);
+  } catch (const std::exception& e) {
+    inbound.pending->fail(absl::InternalError(e.what()));  // reported, never shown to the client
+  } catch (...) {
+    inbound.pending->fail(absl::InternalError("handler threw a non-exception"));
+  }
+}
+
+void Server::handle_client_event(const std::shared_ptr<Conn>& conn, std::string_view name,
+                                 std::string_view data) {
+  const MethodInfo* method = resolve(conn->role(), name);
+  if (method == nullptr || method->kind != MethodKind::kClientEvent) {
+    return send_error(*conn, {}, error(kNotFound, cat("Unknown message: ", name)));
+  }
+  internal::Inbound inbound;
+  inbound.dispatch = method->dispatch;
+  inbound.conn = conn;
+  inbound.input.reset(method->payload->New());
+  if (absl::Status s = decode_payload(data, *inbound.input, options_.strict_json); !s.ok()) {
+    return send_error(*conn, {}, error(kValidation, std_view(s.message())));
+  }
+  try {
+    dispatch_(inbound);
+  } catch (const std::exception& e) {
+    report(absl::InternalError(e.what()), {"event", method->name, conn->id()});
+  } catch (...) {
+    report(absl::InternalError("unknown exception"), {"event", method->name, conn->id()});
+  }
+}
+
+std::string Server::topic_channel(int role, std::string_view topic) const {
+  const MethodInfo* method = resolve(role, topic);
+  if (method == nullptr || method->kind != MethodKind::kTopic) return {};
+  return cat("t:", contract_.roles[method->role], ":", topic);
+}
+
+void Server::handle_subscribe(const std::shared_ptr<Conn>& conn, std::string_view id,
+                              std::string_view topic) {
+  const std::string channel = topic_channel(conn->role(), topic);
+  if (channel.empty()) {
+    return send_error(*conn, id, error(kNotFound, cat("Unknown topic: ", topic)));
+  }
+  if (authorize_subscribe_) {
+    bool allowed = false;
+    try {
+      allowed = authorize_subscribe_(*conn, topic);
+    } catch (const std::exception& e) {
+      report(absl::InternalError(e.what()), {"subscribe", topic, conn->id()});
+      return send_error(*conn, id, absl::InternalError("authorizer threw"));
+    }
+    if (!allowed) {
+      return send_error(*conn, id, error(kForbidden, cat("Subscribe denied: ", topic)));
+    }
+  }
+  join(conn, channel, [conn, id = std::string(id)](absl::Status live) {
+    if (live.ok()) {
+      conn->send(std::make_shared<const std::string>(cat(R"({"t":"res","i":)", id, R"(,"d":null})")));
+    } else {
+      conn->send(error_frame(id, error(kInternal, "subscription failed")));
+    }
+  });
+}
+
+void Server::handle_unsubscribe(const std::shared_ptr<Conn>& conn, std::string_view topic) {
+  const std::string channel = topic_channel(conn->role(), topic);
+  if (!channel.empty() && conn->leave_channel(channel)) leave(*conn, channel);
+}
+
+// ---- Channels ----
+
+void Server::join(const std::shared_ptr<Conn>& conn, const std::string& channel,
+                  std::function<void(absl::Status)> live) {
+  if (!conn->join_channel(channel)) {
+    // Already a member, or closed: nothing changes; a subscriber still gets its answer.
+    if (live) live(absl::OkStatus());
+    return;
+  }
+  bool subscribe = false;
+  bool live_now = false;
+  {
+    absl::MutexLock lock(&channels_mu_);
+    auto& slot = channels_[channel];
+    if (!slot) {
+      slot = std::make_unique<Channel>();
+      subscribe = true;
+    }
+    slot->members[conn->id()] = conn;
+    if (slot->live) {
+      live_now = true;
+    } else if (live) {
+      slot->waiting.push_back(std::move(live));
+    }
+  }
+  if (live_now && live) live(absl::OkStatus());
+  if (!subscribe) return;
+  adapter_->subscribe(channel, [this, channel](absl::Status status) {
+    std::vector<std::function<void(absl::Status)>> waiting;
+    {
+      absl::MutexLock lock(&channels_mu_);
+      auto it = channels_.find(channel);
+      if (it == channels_.end()) return;
+      it->second->live = status.ok();
+      waiting.swap(it->second->waiting);
+    }
+    for (auto& callback : waiting) callback(status);
+  });
+}
+
+void Server::leave(const Conn& conn, const std::string& channel) {
+  {
+    absl::MutexLock lock(&channels_mu_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) return;
+    it->second->members.erase(conn.id());
+    if (!it->second->members.empty()) return;
+    channels_.erase(it);
+  }
+  adapter_->unsubscribe(channel);
+}
+
+std::size_t Server::local_members(const std::string& channel) const {
+  absl::MutexLock lock(&channels_mu_);
+  auto it = channels_.find(channel);
+  return it == channels_.end() ? 0 : it->second->members.size();
+}
+
+std::vector<std::string> Server::local_member_ids(const std::string& channel) const {
+  absl::MutexLock lock(&channels_mu_);
+  std::vector<std::string> out;
+  if (auto it = channels_.find(channel); it != channels_.end()) {
+    for (const auto& [id, conn] : it->second->members) out.push_back(id);
+  }
+  return out;
+}
+
+void Server::publish(const std::string& channel, Frame frame, std::string_view except_conn) {
+  channel::ChannelMessage message;
+  message.set_json(*frame);
+  message.set_origin(node_id_);
+  if (!except_conn.empty()) message.set_except_conn(std::string(except_conn));
+  adapter_->publish(channel, std::make_shared<const std::string>(message.SerializeAsString()));
+}
+
+void Server::on_adapter_message(std::string_view channel, const Payload& payload) {
+  channel::ChannelMessage message;
+  if (!message.ParseFromString(*payload)) {
+    report(absl::DataLossError("undecodable adapter message"), {"channel", channel, {}});
+    return;
+  }
+  std::vector<std::shared_ptr<Conn>> recipients;
+  {
+    absl::MutexLock lock(&channels_mu_);
+    auto it = channels_.find(absl_view(channel));
+    if (it == channels_.end()) return;
+    recipients.reserve(it->second->members.size());
+    for (const auto& [id, conn] : it->second->members) {
+      if (id != message.except_conn()) recipients.push_back(conn);
+    }
+  }
+  // Encoded by the publisher; every local recipient shares these bytes.
+  const Frame frame = std::make_shared<const std::string>(std::move(*message.mutable_json()));
+  for (const auto& conn : recipients) conn->send(frame);
+}
+
+// ---- Replies ----
+
+namespace internal {
+
+PendingReply::PendingReply(Server* server, std::weak_ptr<Conn> conn, std::string request_id,
+                           std::string_view method)
+    : server_(server), conn_(std::move(conn)), request_id_(std::move(request_id)), method_(method) {}
+
+PendingReply::~PendingReply() {
+  if (!done_.load()) fail(error(kInternal, "the handler dropped the request without answering"));
+}
+
+void PendingReply::reply(const google::protobuf::Message& value) {
+  if (!claim()) return;
+  auto conn = conn_.lock();
+  if (!conn) return;
+  std::string frame = cat(R"({"t":"res","i":)", request_id_, R"(,"d":)");
+  frame += payload_json(value);
+  frame += '}';
+  conn->send(std::make_shared<const std::string>(std::move(frame)));
+}
+
+void PendingReply::fail(const absl::Status& status) {
+  if (!claim()) return;
+  auto conn = conn_.lock();
+  if (is_unexpected(status)) {
+    server_->report(status, {"request", method_, conn ? std::string_view(conn->id()) : std::string_view()});
+  }
+  if (conn) conn->send(error_frame(request_id_, status));
+}
+
+}  // namespace internal
+}  // namespace superline
