@@ -1,12 +1,14 @@
-# superline_generate(TARGET <target> PROTOS <file.proto>... [IMPORT_DIRS <dir>...])
+# superline_generate(TARGET <target> PROTOS <file.proto>... [MESSAGES <file.proto>...]
+#                    [IMPORT_DIRS <dir>...])
 #
-# Runs protoc with protoc-gen-superline on each contract and adds the generated protobuf and superline
-# sources to <target>. The outputs depend on the .proto files and on the plugin binary, so editing a
+# Runs protoc with protoc-gen-superline on each contract (PROTOS) and adds the generated protobuf and
+# superline sources to <target>; MESSAGES are plain message files the contracts import (protobuf
+# code only). The outputs depend on the .proto files and on the plugin binary, so editing a
 # contract or upgrading superline regenerates the stubs on the next build. Generated headers land in
 # ${CMAKE_CURRENT_BINARY_DIR}/superline_gen, which is added to the target's include path; include them
 # by their path relative to the first import dir (the .proto's own directory by default).
 function(superline_generate)
-  cmake_parse_arguments(ARG "" "TARGET" "PROTOS;IMPORT_DIRS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TARGET" "PROTOS;MESSAGES;IMPORT_DIRS" ${ARGN})
   if(NOT ARG_TARGET OR NOT ARG_PROTOS)
     message(FATAL_ERROR "superline_generate: TARGET and PROTOS are required")
   endif()
@@ -32,7 +34,11 @@ function(superline_generate)
   endif()
 
   set(generated)
-  foreach(proto IN LISTS ARG_PROTOS)
+  foreach(proto IN LISTS ARG_PROTOS ARG_MESSAGES)
+    set(is_contract TRUE)
+    if(proto IN_LIST ARG_MESSAGES)
+      set(is_contract FALSE)
+    endif()
     get_filename_component(proto_abs ${proto} ABSOLUTE)
     set(rel "")
     foreach(dir IN LISTS import_dirs)
@@ -47,15 +53,20 @@ function(superline_generate)
       message(FATAL_ERROR "superline_generate: ${proto} is not under any of IMPORT_DIRS")
     endif()
     string(REGEX REPLACE "\\.proto$" "" stem ${rel})
-    set(outs ${out_dir}/${stem}.pb.h ${out_dir}/${stem}.pb.cc
-             ${out_dir}/${stem}.superline.h ${out_dir}/${stem}.superline.cc)
+    set(outs ${out_dir}/${stem}.pb.h ${out_dir}/${stem}.pb.cc)
+    set(superline_flags)
+    set(plugin_dep)
+    if(is_contract)
+      list(APPEND outs ${out_dir}/${stem}.superline.h ${out_dir}/${stem}.superline.cc)
+      set(superline_flags --plugin=protoc-gen-superline=$<TARGET_FILE:${SUPERLINE_PLUGIN_TARGET}>
+                          --superline_out=${out_dir})
+      set(plugin_dep ${SUPERLINE_PLUGIN_TARGET})
+    endif()
     add_custom_command(
       OUTPUT ${outs}
-      COMMAND protobuf::protoc
-        --plugin=protoc-gen-superline=$<TARGET_FILE:${SUPERLINE_PLUGIN_TARGET}>
-        --cpp_out=${out_dir} --superline_out=${out_dir} ${include_flags} ${proto_abs}
-      DEPENDS ${proto_abs} ${SUPERLINE_PLUGIN_TARGET} protobuf::protoc
-      COMMENT "superline: generating stubs for ${rel}"
+      COMMAND protobuf::protoc ${superline_flags} --cpp_out=${out_dir} ${include_flags} ${proto_abs}
+      DEPENDS ${proto_abs} ${plugin_dep} protobuf::protoc
+      COMMENT "superline: generating code for ${rel}"
       VERBATIM)
     list(APPEND generated ${outs})
   endforeach()

@@ -263,8 +263,9 @@ void PrintHeader(Printer& p, const ContractModel& model, const std::string& stem
       if (s == nullptr) continue;
       for (const MethodModel& m : s->methods) {
         if (!IsInbound(m.kind)) continue;
+        // Client methods keep the plain name: a client has one role, so no prefix is needed.
         Vars mv = {{"Contract", model.name}, {"S", s->type_name}, {"Tag", m.tag_name},
-                   {"fn", m.handler_name}, {"payload", CppType(m.payload)}};
+                   {"fn", SnakeCase(m.method->name())}, {"payload", CppType(m.payload)}};
         p.Print("\n");
         PrintComments(p, m.method);
         if (m.kind == MethodKind::kRequest) {

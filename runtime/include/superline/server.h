@@ -98,6 +98,8 @@ class Server {
   void heartbeat();
   // Closes every connection with 1001 (going away).
   void shutdown();
+  // Drops every connection without a close handshake.
+  void terminate_all();
 
  private:
   friend class Room;

@@ -197,6 +197,8 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
                               beast::get_lowest_layer(*ws_).async_connect(
                                   results, [this, self](beast::error_code ec, const tcp::endpoint&) {
                                     if (ec) return dial_failed(ec);
+                                    beast::error_code ignored;
+                                    beast::get_lowest_layer(*ws_).socket().set_option(tcp::no_delay(true), ignored);
                                     handshake();
                                   });
                             });

@@ -47,7 +47,10 @@ bool is_unexpected(const absl::Status& status) {
 Frame error_frame(std::string_view id, const absl::Status& status) {
   const std::string code = error_code(status);
   std::string frame = R"({"t":"err")";
-  if (!id.empty()) frame += R"(,"i":)"; frame += id;
+  if (!id.empty()) {
+    frame += R"(,"i":)";
+    frame += id;
+  }
   frame += R"(,"code":)";
   append_json_string(frame, code);
   frame += R"(,"m":)";
@@ -214,6 +217,12 @@ void Server::heartbeat() {
 
 void Server::shutdown() {
   for (const auto& conn : connections()) conn->close(kCloseGoingAway, "server shutting down");
+}
+
+void Server::terminate_all() {
+  for (const auto& conn : connections()) {
+    if (auto outbox = conn->outbox_.lock()) outbox->terminate();
+  }
 }
 
 // ---- Inbound frames ----

@@ -27,6 +27,7 @@ namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 
 constexpr std::string_view kJsonSubprotocol = "superline.v1";
+constexpr size_t kReadChunk = 64 * 1024;
 
 std::string percent_decode(std::string_view in) {
   std::string out;
@@ -133,7 +134,10 @@ class Session final : public Outbox, public std::enable_shared_from_this<Session
       res.set(http::field::server, "superline");
       if (select_json) res.set(http::field::sec_websocket_protocol, kJsonSubprotocol);
     }));
-    ws_.read_message_max(server_.options().max_message_bytes);
+    // The message limit is enforced in read_frame(), not by Beast: on an oversize frame Beast's own
+    // teardown closes the socket with the rest of the frame unread, and the resulting RST destroys
+    // the 1009 close frame before the peer reads it. async_close drains instead.
+    ws_.read_message_max(0);
     ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
   }
 
@@ -158,11 +162,21 @@ class Session final : public Outbox, public std::enable_shared_from_this<Session
   }
 
   void read_frame() {
-    ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+    reading_ = true;
+    ws_.async_read_some(read_buffer_, kReadChunk,
+                        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
+    reading_ = false;
     if (ec) return finish(ec);
+    if (read_buffer_.size() > server_.options().max_message_bytes) {
+      read_buffer_.clear();
+      read_buffer_.shrink_to_fit();
+      close_code_ = kCloseTooBig;
+      return begin_close(kCloseTooBig, "message too big");
+    }
+    if (!ws_.is_message_done()) return read_frame();
     auto data = read_buffer_.cdata();
     server_.receive(conn_, std::string_view(static_cast<const char*>(data.data()), data.size()));
     read_buffer_.consume(read_buffer_.size());
@@ -176,7 +190,7 @@ class Session final : public Outbox, public std::enable_shared_from_this<Session
     if (!conn_) return;
     uint16_t code = 1006;
     if (ec == websocket::error::closed) code = ws_.reason().code;
-    if (ec == websocket::error::message_too_big) code = kCloseTooBig;
+    if (close_code_ != 0) code = close_code_;
     auto conn = std::move(conn_);
     queue_.clear();
     queued_bytes_ = 0;
@@ -231,7 +245,10 @@ class Session final : public Outbox, public std::enable_shared_from_this<Session
   void send_close() {
     if (close_sent_) return;
     close_sent_ = true;
-    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {});
+    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code ec) {
+      // With a read in flight, that read reports the end; otherwise (oversize) nobody else will.
+      if (!self->reading_) self->finish(ec ? ec : beast::error_code(websocket::error::closed));
+    });
   }
 
   websocket::stream<beast::tcp_stream> ws_;
@@ -246,6 +263,8 @@ class Session final : public Outbox, public std::enable_shared_from_this<Session
   bool writing_ = false;
   bool closing_ = false;
   bool close_sent_ = false;
+  bool reading_ = false;
+  uint16_t close_code_ = 0;  // the code this side closed with, when it decided (1009)
   websocket::close_reason close_reason_;
 };
 
@@ -284,10 +303,16 @@ class WebSocketServer::Impl {
     });
     net::post(ioc_, [this] { heartbeat_.cancel(); });
     server_.shutdown();
-    const auto deadline = std::chrono::steady_clock::now() + drain;
-    while (server_.connection_count() > 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    auto wait_for_no_connections = [this](std::chrono::milliseconds budget) {
+      const auto deadline = std::chrono::steady_clock::now() + budget;
+      while (server_.connection_count() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    };
+    wait_for_no_connections(drain);
+    // Whoever did not finish the close handshake in time is cut off, so no socket outlives stop().
+    server_.terminate_all();
+    wait_for_no_connections(std::chrono::milliseconds(500));
     work_.reset();
     ioc_.stop();
     for (auto& t : threads_) t.join();

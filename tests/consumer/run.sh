@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The package test: install superline from a build tree, build an out-of-tree consumer with
+# find_package(superline) and superline_generate(), run it; then add a method to its contract and
+# check the rebuild fails naming the missing handler, implement it, and check the rebuild passes.
+# usage: run.sh <superline build dir> <scratch dir>
+set -euo pipefail
+build=$1
+work=$2
+here=$(cd "$(dirname "$0")" && pwd)
+
+rm -rf "$work"
+mkdir -p "$work"
+cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
+cp -r "$here/project" "$work/src"
+
+generator=()
+command -v ninja > /dev/null && generator=(-G Ninja)
+launcher=()
+command -v ccache > /dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S "$work/src" -B "$work/build" "${generator[@]}" "${launcher[@]}" \
+  -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release > "$work/configure.log"
+
+echo "== build the consumer against the installed package"
+cmake --build "$work/build" > "$work/build1.log" 2>&1 || { cat "$work/build1.log"; exit 1; }
+out=$("$work/build/consumer")
+[ "$out" = "Hello, superline" ] || { echo "unexpected output: $out"; exit 1; }
+echo "ok: $out"
+
+echo "== add a method to the contract: the build must fail naming the missing handler"
+sed -i 's|  // (the package test adds a method here)|  rpc Wave(Name) returns (Greeting);|' "$work/src/hello.proto"
+if cmake --build "$work/build" > "$work/build2.log" 2>&1; then
+  echo "the build passed although Wave has no handler"
+  exit 1
+fi
+grep -q "Everyone::Handlers::wave\|Shared::Handlers::wave" "$work/build2.log" || {
+  echo "the failure does not name the missing handler:"
+  cat "$work/build2.log"
+  exit 1
+}
+echo "ok: the compiler names the missing handler 'wave'"
+
+echo "== implement it: the build passes"
+cat > "$work/src/wave.inc" <<'INC'
+superline::Reply<hello::Greeting> wave(superline::Call<hello::Greeting>&, const hello::Name&) override {
+  return hello::Greeting();
+}
+INC
+cmake --build "$work/build" > "$work/build3.log" 2>&1 || { cat "$work/build3.log"; exit 1; }
+"$work/build/consumer" > /dev/null
+echo "ok: regenerated, implemented, built and ran"

@@ -1,0 +1,101 @@
+// In-process servers behind the real WebSocket transport: two chat nodes on one MemoryBus, and the
+// shapes contract for the error paths the chat example never takes.
+#include <gtest/gtest.h>
+
+#include "../support/shapes_app.h"
+#include "chat_app.h"
+#include "superline/websocket.h"
+#include "ws_test_client.h"
+
+namespace e2e {
+namespace {
+
+// One chat node: app, server and transport, sharing `bus` with the other nodes.
+struct ChatNode {
+  explicit ChatNode(std::shared_ptr<superline::MemoryBus> bus)
+      : server(app, {}, std::make_shared<superline::MemoryAdapter>(std::move(bus))), transport(server, {}) {
+    chat::configure(server);
+    EXPECT_TRUE(transport.start().ok());
+  }
+  uint16_t port() const { return transport.port(); }
+  chat::ChatApp app;
+  chat::ChatServer server;
+  superline::WebSocketServer transport;
+};
+
+TEST(TwoNodesOnOneBus, RoomBroadcastsAndTopicPublishesCrossNodes) {
+  auto bus = std::make_shared<superline::MemoryBus>();
+  ChatNode a(bus), b(bus);
+  auto on_a = WsTestClient::open(a.port(), "/?role=user&name=ann");
+  auto on_b = WsTestClient::open(b.port(), "/?role=user&name=bo");
+  auto agent_b = WsTestClient::open(b.port(), "/?role=agent&name=ops");
+
+  on_a->send(R"({"t":"sub","i":1,"c":"presence"})");
+  EXPECT_EQ(on_a->read(), R"({"t":"res","i":1,"d":null})");
+  on_a->send(R"({"t":"sub","i":2,"c":"announcements"})");
+  EXPECT_EQ(on_a->read(), R"({"t":"res","i":2,"d":null})");
+  EXPECT_TRUE(has(on_a->request("join", R"({"room":"lobby"})"), R"("members":1)"));
+  EXPECT_TRUE(has(on_b->request("join", R"({"room":"lobby"})"), R"("members":1)"));  // local count
+
+  // A shared topic published on B reaches A's subscriber.
+  EXPECT_TRUE(has(on_a->read_until(R"("nd":")" + b.server.node_id()), R"({"t":"pub","c":"presence","d":{"room":"lobby","count":1})"));
+  // A room broadcast on B reaches A's member.
+  on_b->request("send", R"({"room":"lobby","text":"from b"})");
+  EXPECT_EQ(on_a->read_until("from b"), R"({"t":"evt","e":"message","d":{"room":"lobby","text":"from b","from":"bo"}})");
+  // Excluding the sender works across nodes too.
+  on_b->send(R"({"t":"cev","m":"typing","d":{"room":"lobby"}})");
+  EXPECT_TRUE(has(on_a->read_until("userTyping"), R"("from":"bo")"));
+  EXPECT_FALSE(on_b->read_until("userTyping", 300ms).has_value());
+  // A role topic published on B reaches A's user.
+  agent_b->request("announce", R"({"text":"hello cluster"})");
+  EXPECT_TRUE(has(on_a->read_until("announcements"), R"("text":"hello cluster","from":"ops")"));
+}
+
+class ShapesOverSockets : public ::testing::Test {
+ protected:
+  ShapesOverSockets() {
+    server_.on_error([this](const absl::Status& s, const superline::ErrorInfo&) {
+      std::lock_guard<std::mutex> lock(mu_);
+      errors_.push_back(s.ToString());
+    });
+    EXPECT_TRUE(transport_.start().ok());
+  }
+  testing_support::ShapesApp app_;
+  shapes::v1::ShapesServer server_{app_};
+  superline::WebSocketServer transport_{server_, {}};
+  std::mutex mu_;
+  std::vector<std::string> errors_;
+};
+
+TEST_F(ShapesOverSockets, InternalLeaksNothingAndIsReported) {
+  auto c = WsTestClient::open(transport_.port(), "/");
+  EXPECT_EQ(c->request("crash", "{}"), R"({"t":"err","i":1001,"code":"INTERNAL","m":"Internal server error"})");
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSERT_EQ(errors_.size(), 1u);
+  EXPECT_NE(errors_[0].find("secret detail"), std::string::npos);
+}
+
+TEST_F(ShapesOverSockets, CustomCodesDeferredRepliesAndOutOfOrderAnswers) {
+  auto c = WsTestClient::open(transport_.port(), "/");
+  c->send(R"({"t":"req","i":1,"m":"slow","d":{"value":"first"}})");
+  c->send(R"({"t":"req","i":2,"m":"echo","d":{"value":"second"}})");
+  EXPECT_EQ(c->read(), R"({"t":"res","i":2,"d":{"value":"second"}})");  // the slow one answers later
+  EXPECT_EQ(c->read(), R"({"t":"res","i":1,"d":{"value":"first!"}})");
+  EXPECT_EQ(c->request("limited", "{}"), R"({"t":"err","i":1001,"code":"RATE_LIMITED","m":"slow down"})");
+}
+
+TEST_F(ShapesOverSockets, ServerWithoutAuthenticatorAdmitsTheSharedRoleOnly) {
+  auto c = WsTestClient::open(transport_.port(), "/?role=admin");
+  EXPECT_EQ(c->request("post", "{}"), R"({"t":"err","i":1001,"code":"NOT_FOUND","m":"Unknown message: post"})");
+}
+
+TEST_F(ShapesOverSockets, NonUpgradeRequestsAreRefused) {
+  auto d = WsTestClient::dial(transport_.port(), "/");
+  ASSERT_TRUE(d.upgraded);  // control: a proper upgrade works
+  // A plain HTTP GET is not an upgrade.
+  const std::string response = raw_exchange(transport_.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
+}
+
+}  // namespace
+}  // namespace e2e

@@ -1,0 +1,193 @@
+// The generated C++ clients against in-process servers: typed calls, events, topics, errors,
+// per-call timeouts, DISCONNECTED on a drop, and reconnect with re-subscription.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+
+#include "../support/shapes_app.h"
+#include "chat_app.h"
+#include "superline/websocket.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Waits for a predicate the client's I/O thread makes true.
+template <class F>
+bool eventually(F f, std::chrono::milliseconds timeout = 3s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (f()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return f();
+}
+
+superline::ClientOptions options_for(uint16_t port, std::string name) {
+  superline::ClientOptions options;
+  options.port = port;
+  options.params = {{"name", std::move(name)}};
+  options.reconnect_base = 20ms;
+  options.reconnect_max = 200ms;
+  return options;
+}
+
+class ChatClientTest : public ::testing::Test {
+ protected:
+  ChatClientTest() {
+    chat::configure(server_);
+    EXPECT_TRUE(transport_->start().ok());
+  }
+  uint16_t port() const { return transport_->port(); }
+  chat::ChatApp app_;
+  chat::ChatServer server_{app_};
+  std::unique_ptr<superline::WebSocketServer> transport_ = std::make_unique<superline::WebSocketServer>(server_, superline::ListenOptions{});
+};
+
+TEST_F(ChatClientTest, TypedRequestsEventsAndTopics) {
+  chat::ChatUserClient alice(options_for(port(), "alice"));
+  ASSERT_TRUE(alice.connect().ok());
+  std::atomic<int> messages{0};
+  std::atomic<int> presence{0};
+  alice.on(chat::Chat::Shared::kMessage, [&](const chat::ChatMessage& m) {
+    if (m.text() == "hi" && m.from() == "alice") ++messages;
+  });
+  ASSERT_TRUE(alice.subscribe(chat::Chat::Shared::kPresence, [&](const chat::PresenceUpdate& p) {
+    if (p.room() == "lobby") presence = p.count();
+  }).ok());
+
+  chat::JoinRequest join;
+  join.set_room("lobby");
+  auto joined = alice.join(join);
+  ASSERT_TRUE(joined.ok()) << joined.status();
+  EXPECT_TRUE(joined->ok());
+  EXPECT_EQ(joined->members(), 1);
+  EXPECT_TRUE(eventually([&] { return presence == 1; }));
+
+  chat::SendRequest send;
+  send.set_room("lobby");
+  send.set_text("hi");
+  auto sent = alice.send(send);
+  ASSERT_TRUE(sent.ok());
+  EXPECT_FALSE(sent->id().empty());
+  EXPECT_TRUE(eventually([&] { return messages == 1; }));
+
+  alice.unsubscribe(chat::Chat::Shared::kPresence);
+  chat::LeaveRequest leave;
+  leave.set_room("lobby");
+  ASSERT_TRUE(alice.leave(leave).ok());
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(presence, 1);  // the count 0 was published after unsubscribing
+}
+
+TEST_F(ChatClientTest, ErrorsCarryTheirWireCode) {
+  chat::ChatUserClient alice(options_for(port(), "alice"));
+  ASSERT_TRUE(alice.connect().ok());
+  chat::SendRequest send;
+  send.set_room("nowhere");
+  auto refused = alice.send(send);
+  EXPECT_EQ(superline::error_code(refused.status()), "FORBIDDEN");
+  EXPECT_EQ(refused.status().message(), "not a member of room 'nowhere'");
+
+  chat::JoinRequest empty;
+  EXPECT_EQ(superline::error_code(alice.join(empty).status()), "BAD_REQUEST");
+}
+
+TEST_F(ChatClientTest, RejectedHandshakeIsDisconnected) {
+  superline::ClientOptions options = options_for(port(), "");
+  options.reconnect = false;
+  chat::ChatUserClient nobody(options);
+  absl::Status status = nobody.connect(2s);
+  EXPECT_EQ(superline::error_code(status), "DISCONNECTED") << status;
+  EXPECT_EQ(server_.core().connection_count(), 0u);
+}
+
+TEST_F(ChatClientTest, ReconnectsAndResubscribes) {
+  chat::ChatUserClient alice(options_for(port(), "alice"));
+  ASSERT_TRUE(alice.connect().ok());
+  std::atomic<int> announcements{0};
+  ASSERT_TRUE(alice.subscribe(chat::Chat::User::kAnnouncements, [&](const chat::Announcement&) { ++announcements; }).ok());
+
+  const uint16_t first_port = port();
+  transport_.reset();  // the server goes away: every connection drops
+  EXPECT_TRUE(eventually([&] { return !alice.connected(); }));
+  superline::ListenOptions same_port;
+  same_port.port = first_port;
+  transport_ = std::make_unique<superline::WebSocketServer>(server_, same_port);
+  ASSERT_TRUE(transport_->start().ok());
+
+  ASSERT_TRUE(eventually([&] { return alice.core().opens() == 2 && server_.core().connection_count() == 1; }));
+  // The subscription was re-sent on reopen: an announcement reaches the client again.
+  ASSERT_TRUE(eventually([&] {
+    chat::Announcement a;
+    a.set_text("back");
+    server_.for_role(chat::Chat::kUser).publish(chat::Chat::User::kAnnouncements, a);
+    return announcements > 0;
+  }));
+}
+
+class ShapesClientTest : public ::testing::Test {
+ protected:
+  ShapesClientTest() {
+    server_.authenticate([](const superline::Handshake& h) -> absl::StatusOr<superline::Admission> {
+      if (h.query_param("role") == "member") return shapes::v1::Shapes::admit(shapes::v1::Shapes::Role::kMember);
+      return shapes::v1::Shapes::admit(shapes::v1::Shapes::Role::kShared);
+    });
+    EXPECT_TRUE(transport_.start().ok());
+  }
+  testing_support::ShapesApp app_;
+  shapes::v1::ShapesServer server_{app_};
+  superline::WebSocketServer transport_{server_, {}};
+};
+
+TEST_F(ShapesClientTest, PerCallTimeoutAndCustomCodes) {
+  shapes::v1::ShapesSharedClient client(options_for(transport_.port(), "x"));
+  ASSERT_TRUE(client.connect().ok());
+  shapes::v1::Text text;
+  text.set_value("long");
+  auto late = client.slow(text, {.timeout = 50ms});
+  EXPECT_EQ(superline::error_code(late.status()), "TIMEOUT");
+  EXPECT_EQ(late.status().message(), "Request 'slow' timed out");
+  EXPECT_EQ(superline::error_code(client.limited(text).status()), "RATE_LIMITED");
+  text.set_value("quick");
+  auto quick = client.slow(text);
+  ASSERT_TRUE(quick.ok());
+  EXPECT_EQ(quick->value(), "quick!");
+}
+
+TEST_F(ShapesClientTest, InFlightRequestsFailDisconnectedWhenTheConnectionDrops) {
+  superline::ClientOptions options = options_for(transport_.port(), "x");
+  options.reconnect = false;
+  shapes::v1::ShapesSharedClient client(options);
+  ASSERT_TRUE(client.connect().ok());
+  shapes::v1::Text text;
+  text.set_value("long");
+  std::promise<absl::Status> result;
+  client.async_slow(text, [&](absl::StatusOr<shapes::v1::Text> r) { result.set_value(r.status()); });
+  std::this_thread::sleep_for(50ms);
+  transport_.stop(0ms);
+  auto future = result.get_future();
+  ASSERT_EQ(future.wait_for(2s), std::future_status::ready);
+  absl::Status status = future.get();
+  EXPECT_EQ(superline::error_code(status), "DISCONNECTED") << status;
+  EXPECT_EQ(status.message(), "Connection closed");
+}
+
+TEST_F(ShapesClientTest, ClientEventsAndServerEvents) {
+  shapes::v1::ShapesMemberClient member(options_for(transport_.port(), "m"));
+  ASSERT_TRUE(member.connect().ok());
+  std::atomic<int> notices{0};
+  member.on(shapes::v1::Shapes::Shared::kNotice, [&](const shapes::v1::Text& t) {
+    if (t.value() == "poked:p") ++notices;
+  });
+  shapes::v1::Text poke;
+  poke.set_value("p");
+  ASSERT_TRUE(member.poke(poke).ok());
+  EXPECT_TRUE(eventually([&] { return notices == 1; }));
+  auto posted = member.post(poke);
+  ASSERT_TRUE(posted.ok());
+  EXPECT_EQ(posted->value(), 1);
+}
+
+}  // namespace

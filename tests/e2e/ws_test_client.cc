@@ -1,0 +1,279 @@
+#include "ws_test_client.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <functional>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+namespace e2e {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+
+struct WsTestClient::State {
+  net::io_context ioc;
+  websocket::stream<beast::tcp_stream> ws{ioc};
+  beast::flat_buffer buffer;
+  // A read that outlived its caller's deadline stays in flight (cancelling one breaks a Beast
+  // stream); the next read() waits on it.
+  bool read_pending = false;
+  bool read_done = false;
+  beast::error_code read_ec;
+  std::deque<std::pair<std::string, bool>> writes;  // text, binary; front is in flight
+  bool write_failed = false;
+};
+
+namespace {
+
+// Runs the io_context until `done` or the deadline; false on timeout. Operations stay in flight.
+bool run_until(net::io_context& ioc, const bool& done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done && std::chrono::steady_clock::now() < deadline) {
+    ioc.restart();
+    ioc.run_for(std::chrono::milliseconds(2));
+  }
+  return done;
+}
+
+}  // namespace
+
+WsTestClient::WsTestClient(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+WsTestClient::~WsTestClient() {
+  beast::error_code ec;
+  beast::get_lowest_layer(state_->ws).socket().close(ec);
+}
+
+WsTestClient::Dial WsTestClient::dial(uint16_t port, const std::string& target, const std::string& subprotocol) {
+  auto state = std::make_unique<State>();
+  Dial result;
+  beast::error_code ec;
+  beast::get_lowest_layer(state->ws).socket().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
+  if (ec) throw std::runtime_error("connect: " + ec.message());
+  beast::get_lowest_layer(state->ws).socket().set_option(tcp::no_delay(true), ec);
+  if (!subprotocol.empty()) {
+    state->ws.set_option(websocket::stream_base::decorator([subprotocol](websocket::request_type& req) {
+      req.set(http::field::sec_websocket_protocol, subprotocol);
+    }));
+  }
+  websocket::response_type response;
+  bool done = false;
+  state->ws.async_handshake(response, "127.0.0.1:" + std::to_string(port), target, [&](beast::error_code e) {
+    ec = e;
+    done = true;
+  });
+  if (!run_until(state->ioc, done, 5s)) throw std::runtime_error("handshake timed out");
+  result.http_status = response.result_int();
+  result.subprotocol = std::string(response[http::field::sec_websocket_protocol]);
+  result.upgraded = !ec;
+  if (result.upgraded) result.client.reset(new WsTestClient(std::move(state)));
+  return result;
+}
+
+std::unique_ptr<WsTestClient> WsTestClient::open(uint16_t port, const std::string& target) {
+  Dial d = dial(port, target);
+  if (!d.upgraded) throw std::runtime_error("upgrade refused with HTTP " + std::to_string(d.http_status));
+  auto env = d.client->read();
+  if (!env || *env != R"({"t":"env","d":null})") throw std::runtime_error("expected the env frame first");
+  return std::move(d.client);
+}
+
+void WsTestClient::send(const std::string& text, bool binary) {
+  const bool idle = state_->writes.empty();
+  state_->writes.emplace_back(text, binary);
+  if (idle) start_write();
+  // Behave like a blocking write, but give up waiting (not writing) when the peer stops reading.
+  const auto deadline = std::chrono::steady_clock::now() + 1s;
+  while (!state_->writes.empty() && !state_->write_failed && std::chrono::steady_clock::now() < deadline) {
+    state_->ioc.restart();
+    state_->ioc.run_for(std::chrono::milliseconds(2));
+  }
+}
+
+void WsTestClient::start_write() {
+  auto& [text, binary] = state_->writes.front();
+  state_->ws.binary(binary);
+  state_->ws.async_write(net::buffer(text), [this](beast::error_code ec, size_t) {
+    if (ec) {
+      state_->write_failed = true;
+      state_->writes.clear();
+      return;
+    }
+    state_->writes.pop_front();
+    if (!state_->writes.empty()) start_write();
+  });
+}
+
+std::optional<std::string> WsTestClient::read(std::chrono::milliseconds timeout) {
+  if (!backlog_.empty()) {
+    std::string frame = std::move(backlog_.front());
+    backlog_.pop_front();
+    return frame;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!closed_) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    if (!state_->read_pending) {
+      state_->read_pending = true;
+      state_->read_done = false;
+      State* state = state_.get();
+      state_->ws.async_read(state_->buffer, [state](beast::error_code e, size_t) {
+        state->read_ec = e;
+        state->read_done = true;
+      });
+    }
+    if (!run_until(state_->ioc, state_->read_done, left)) return std::nullopt;
+    state_->read_pending = false;
+    const beast::error_code ec = state_->read_ec;
+    if (ec) {
+      closed_ = true;
+      // A close frame received counts even if replying to it failed (a server failing the
+      // connection, as on 1009, need not wait for the reply).
+      close_code_ = state_->ws.reason().code != 0 ? state_->ws.reason().code : 1006;
+      return std::nullopt;
+    }
+    std::string frame = beast::buffers_to_string(state_->buffer.data());
+    state_->buffer.consume(state_->buffer.size());
+    if (frame == R"({"t":"ping"})") {
+      if (answer_pings_) send(R"({"t":"pong"})");
+      continue;
+    }
+    return frame;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> WsTestClient::read_until(std::string_view needle, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::deque<std::string> passed;
+  std::optional<std::string> found;
+  while (!found) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    auto frame = read(left);
+    if (!frame) break;
+    if (frame->find(needle) != std::string::npos) {
+      found = std::move(frame);
+    } else {
+      passed.push_back(std::move(*frame));
+    }
+  }
+  backlog_.insert(backlog_.begin(), passed.begin(), passed.end());
+  return found;
+}
+
+bool WsTestClient::quiet_for(std::chrono::milliseconds window) { return !read(window).has_value(); }
+
+std::optional<std::string> WsTestClient::request(const std::string& method, const std::string& data_json,
+                                                 std::chrono::milliseconds timeout) {
+  const std::string id = std::to_string(++next_id_ + 1000);
+  send(R"({"t":"req","i":)" + id + R"(,"m":")" + method + R"(","d":)" + data_json + "}");
+  return read_until(R"("i":)" + id + ",", timeout);
+}
+
+bool WsTestClient::wait_closed(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!closed_ && std::chrono::steady_clock::now() < deadline) {
+    read(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+  }
+  return closed_;
+}
+
+std::string raw_exchange(uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout) {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.socket().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  net::write(stream.socket(), net::buffer(bytes));
+  std::string out;
+  char buf[4096];
+  bool done = false;
+  std::function<void()> read_more = [&] {
+    stream.async_read_some(net::buffer(buf), [&](beast::error_code ec, size_t n) {
+      out.append(buf, n);
+      if (ec) {
+        done = true;
+      } else {
+        read_more();
+      }
+    });
+  };
+  read_more();
+  run_until(ioc, done, timeout);
+  return out;
+}
+
+ChatServerProcess::ChatServerProcess(std::vector<std::string> extra_args, uint16_t port) {
+  int out[2];
+  if (pipe(out) != 0) throw std::runtime_error("pipe");
+  std::vector<std::string> args = {CHAT_SERVER_PATH, "--port", std::to_string(port)};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    close(out[1]);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  // Read "listening on 127.0.0.1:<port> ..." within 10 s.
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{out[0], POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    char buf[256];
+    ssize_t n = ::read(out[0], buf, sizeof(buf));
+    if (n <= 0) break;
+    line.append(buf, static_cast<size_t>(n));
+  }
+  stdout_fd_ = out[0];
+  const auto colon = line.find("127.0.0.1:");
+  if (colon == std::string::npos) {
+    stop(0s);
+    throw std::runtime_error("chat_server did not start: '" + line + "'");
+  }
+  port_ = static_cast<uint16_t>(std::stoi(line.substr(colon + 10)));
+}
+
+ChatServerProcess::~ChatServerProcess() {
+  stop();
+  if (stdout_fd_ >= 0) close(stdout_fd_);
+}
+
+int ChatServerProcess::stop(std::chrono::milliseconds grace) {
+  if (pid_ <= 0) return 0;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return -1;
+}
+
+}  // namespace e2e

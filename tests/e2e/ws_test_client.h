@@ -1,0 +1,90 @@
+// Test support for end-to-end tests: a raw superline.v1 WebSocket client whose every wait has a
+// deadline, and a handle on a real chat_server process started on a free loopback port.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace e2e {
+
+using namespace std::chrono_literals;
+
+class WsTestClient {
+ public:
+  struct Dial {
+    bool upgraded = false;
+    int http_status = 0;              // when the upgrade was refused
+    std::string subprotocol;          // the server's Sec-WebSocket-Protocol, if any
+    std::unique_ptr<WsTestClient> client;
+  };
+
+  // Upgrades ws://127.0.0.1:<port><target>, offering `subprotocol` if not empty.
+  static Dial dial(uint16_t port, const std::string& target, const std::string& subprotocol = "");
+  // dial() that must succeed; also consumes the env frame.
+  static std::unique_ptr<WsTestClient> open(uint16_t port, const std::string& target);
+
+  ~WsTestClient();
+
+  void send(const std::string& text, bool binary = false);
+  // The next frame, or nullopt on timeout or close. Pings are answered unless answer_pings(false).
+  std::optional<std::string> read(std::chrono::milliseconds timeout = 2s);
+  // Reads until a frame contains `needle`, keeping the frames it passes over for later reads;
+  // nullopt if none does before the deadline.
+  std::optional<std::string> read_until(std::string_view needle, std::chrono::milliseconds timeout = 2s);
+  // True if no frame other than pings arrives within `window`.
+  bool quiet_for(std::chrono::milliseconds window);
+  // Request helper: sends a req with a fresh id and returns its res/err frame.
+  std::optional<std::string> request(const std::string& method, const std::string& data_json,
+                                     std::chrono::milliseconds timeout = 2s);
+  void answer_pings(bool on) { answer_pings_ = on; }
+  bool closed() const { return closed_; }
+  uint16_t close_code() const { return close_code_; }
+  // Waits for the server to close the connection; true if it did.
+  bool wait_closed(std::chrono::milliseconds timeout);
+
+ private:
+  struct State;
+  explicit WsTestClient(std::unique_ptr<State> state);
+  void start_write();
+  std::unique_ptr<State> state_;
+  bool answer_pings_ = true;
+  bool closed_ = false;
+  uint16_t close_code_ = 0;
+  int next_id_ = 0;
+  std::deque<std::string> backlog_;  // frames read_until passed over, returned first by read()
+};
+
+// Sends raw bytes to 127.0.0.1:<port> and returns what comes back before the peer closes or
+// `timeout` passes.
+std::string raw_exchange(uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout = 2s);
+
+// A chat_server process on a free loopback port, stopped (SIGTERM) on destruction.
+class ChatServerProcess {
+ public:
+  explicit ChatServerProcess(std::vector<std::string> extra_args = {}, uint16_t port = 0);
+  ~ChatServerProcess();
+  uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // SIGTERM, then the exit status (-1 if it had to be killed).
+  int stop(std::chrono::milliseconds grace = 5s);
+
+ private:
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  int stdout_fd_ = -1;  // kept open so the server's later output never meets a closed pipe
+};
+
+// Substring helper for assertions on JSON frames.
+inline bool has(const std::optional<std::string>& frame, std::string_view needle) {
+  return frame && frame->find(needle) != std::string::npos;
+}
+
+}  // namespace e2e

@@ -1,0 +1,83 @@
+// Handlers for the shapes test contract, each doing one observable thing (see shapes.proto).
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "shapes.superline.h"
+#include "superline/status.h"
+
+namespace testing_support {
+
+using shapes::v1::Count;
+using shapes::v1::Shapes;
+using shapes::v1::Text;
+
+class ShapesApp final : public Shapes::Handlers {
+ public:
+  superline::Reply<Text> echo(superline::Call<Text>&, const Text& request) override { return request; }
+
+  superline::Reply<Text> slow(superline::Call<Text>& call, const Text& request) override {
+    auto responder = call.defer();
+    const auto delay = std::chrono::milliseconds(request.value() == "long" ? 3000 : 20);
+    std::thread([responder, request, delay] {
+      std::this_thread::sleep_for(delay);
+      Text reply;
+      reply.set_value(request.value() + "!");
+      responder.reply(reply);
+    }).detach();
+    return superline::kDeferred;
+  }
+
+  superline::Reply<Text> crash(superline::Call<Text>&, const Text&) override {
+    throw std::runtime_error("secret detail");
+  }
+
+  superline::Reply<Count> limited(superline::Call<Count>&, const Text&) override {
+    return superline::error("RATE_LIMITED", "slow down");
+  }
+
+  superline::Reply<google::protobuf::Empty> dropped(superline::Call<google::protobuf::Empty>& call,
+                                                    const Text&) override {
+    (void)call.defer();  // taken and dropped: the client must hear INTERNAL, not wait forever
+    return superline::kDeferred;
+  }
+
+  void poke(superline::Conn& conn, const Text& event) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pokes_.push_back(event.value());
+    }
+    Text notice;
+    notice.set_value("poked:" + event.value());
+    (void)conn.emit(Shapes::Shared::kNotice, notice);
+  }
+
+  superline::Reply<Count> member_post(superline::Call<Count>& call, const Text& request) override {
+    server().room("members").add(call.conn());
+    Count reply;
+    reply.set_value(1);
+    return reply;
+  }
+
+  superline::Reply<Count> admin_post(superline::Call<Count>&, const Text&) override {
+    Count reply;
+    reply.set_value(2);
+    return reply;
+  }
+
+  std::vector<std::string> pokes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return pokes_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> pokes_;
+};
+
+}  // namespace testing_support

@@ -1,0 +1,420 @@
+// The core against the in-memory bus, with recording outboxes instead of sockets.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../support/shapes_app.h"
+#include "superline/server.h"
+
+namespace {
+
+using testing_support::ShapesApp;
+using shapes::v1::Shapes;
+using shapes::v1::ShapesServer;
+using shapes::v1::Text;
+
+class RecordingOutbox final : public superline::Outbox {
+ public:
+  void send(superline::Frame frame) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    frames_.push_back(std::move(frame));
+  }
+  void close(uint16_t code, std::string_view) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    close_code_ = code;
+  }
+  void terminate() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    terminated_ = true;
+  }
+
+  std::vector<std::string> texts() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> out;
+    for (const auto& f : frames_) out.push_back(*f);
+    return out;
+  }
+  std::vector<superline::Frame> frames() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return frames_;
+  }
+  std::string last() {
+    auto all = texts();
+    return all.empty() ? std::string() : all.back();
+  }
+  // Waits for a frame containing `needle` (handlers may answer from another thread).
+  bool wait_for(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(2)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (const auto& t : texts()) {
+        if (t.find(needle) != std::string::npos) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
+  }
+  size_t count(const std::string& needle) {
+    size_t n = 0;
+    for (const auto& t : texts()) n += t.find(needle) != std::string::npos;
+    return n;
+  }
+  uint16_t close_code() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return close_code_;
+  }
+  bool terminated() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return terminated_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<superline::Frame> frames_;
+  uint16_t close_code_ = 0;
+  bool terminated_ = false;
+};
+
+// Counts what the server asks of its adapter, passing everything to a MemoryAdapter.
+class CountingAdapter final : public superline::Adapter {
+ public:
+  explicit CountingAdapter(std::shared_ptr<superline::MemoryBus> bus) : inner_(std::move(bus)) {}
+  void set_handler(MessageHandler handler) override { inner_.set_handler(std::move(handler)); }
+  void subscribe(const std::string& channel, Done done) override {
+    ++subscribes[channel];
+    inner_.subscribe(channel, std::move(done));
+  }
+  void unsubscribe(const std::string& channel) override {
+    ++unsubscribes[channel];
+    inner_.unsubscribe(channel);
+  }
+  void publish(const std::string& channel, superline::Payload payload) override {
+    ++publishes;
+    inner_.publish(channel, std::move(payload));
+  }
+  std::map<std::string, int> subscribes, unsubscribes;
+  int publishes = 0;
+
+ private:
+  superline::MemoryAdapter inner_;
+};
+
+struct Client {
+  std::shared_ptr<RecordingOutbox> outbox = std::make_shared<RecordingOutbox>();
+  std::shared_ptr<superline::Conn> conn;
+};
+
+class CoreTest : public ::testing::Test {
+ protected:
+  CoreTest() { server_.on_error([this](const absl::Status& s, const superline::ErrorInfo&) { errors_.push_back(s.ToString()); }); }
+
+  Client connect(Shapes::Role role = Shapes::Role::kShared, ShapesServer* server = nullptr) {
+    Client c;
+    c.conn = (server ? server : &server_)->core().open(Shapes::admit(role), c.outbox);
+    return c;
+  }
+  void receive(const Client& c, const std::string& frame, ShapesServer* server = nullptr) {
+    (server ? server : &server_)->core().receive(c.conn, frame);
+  }
+
+  std::shared_ptr<superline::MemoryBus> bus_ = std::make_shared<superline::MemoryBus>();
+  std::shared_ptr<CountingAdapter> adapter_ = std::make_shared<CountingAdapter>(bus_);
+  ShapesApp app_;
+  ShapesServer server_{app_, {}, adapter_};
+  std::vector<std::string> errors_;
+};
+
+TEST_F(CoreTest, OpenSendsEnvFirst) {
+  Client c = connect();
+  EXPECT_EQ(c.outbox->texts(), std::vector<std::string>{R"({"t":"env","d":null})"});
+  EXPECT_EQ(server_.core().connection_count(), 1u);
+  EXPECT_EQ(c.conn->role_name(), "shared");
+}
+
+TEST_F(CoreTest, RequestRoundTrip) {
+  Client c = connect();
+  receive(c, R"({"t":"req","i":1,"m":"echo","d":{"value":"hi"}})");
+  EXPECT_EQ(c.outbox->last(), R"({"t":"res","i":1,"d":{"value":"hi"}})");
+}
+
+TEST_F(CoreTest, RepliesPrintDefaultValues) {
+  Client c = connect();
+  receive(c, R"({"t":"req","i":2,"m":"echo","d":{}})");
+  EXPECT_EQ(c.outbox->last(), R"({"t":"res","i":2,"d":{"value":""}})");
+}
+
+TEST_F(CoreTest, MissingDataIsTheEmptyMessage) {
+  Client c = connect();
+  receive(c, R"({"t":"req","i":3,"m":"echo"})");
+  EXPECT_EQ(c.outbox->last(), R"({"t":"res","i":3,"d":{"value":""}})");
+}
+
+TEST_F(CoreTest, UnknownRequestIsNotFound) {
+  Client c = connect();
+  receive(c, R"({"t":"req","i":4,"m":"nope","d":{}})");
+  EXPECT_EQ(c.outbox->last(), R"({"t":"err","i":4,"code":"NOT_FOUND","m":"Unknown message: nope"})");
+}
+
+TEST_F(CoreTest, AnotherRolesRequestIsNotFoundNeverForbidden) {
+  Client shared = connect(Shapes::Role::kShared);
+  receive(shared, R"({"t":"req","i":5,"m":"post","d":{}})");
+  EXPECT_EQ(shared.outbox->last(), R"({"t":"err","i":5,"code":"NOT_FOUND","m":"Unknown message: post"})");
+}
+
+TEST_F(CoreTest, SameNameInTwoRolesReachesEachRolesHandler) {
+  Client member = connect(Shapes::Role::kMember);
+  Client admin = connect(Shapes::Role::kAdmin);
+  receive(member, R"({"t":"req","i":1,"m":"post","d":{}})");
+  receive(admin, R"({"t":"req","i":1,"m":"post","d":{}})");
+  EXPECT_EQ(member.outbox->last(), R"({"t":"res","i":1,"d":{"value":1}})");
+  EXPECT_EQ(admin.outbox->last(), R"({"t":"res","i":1,"d":{"value":2}})");
+}
+
+TEST_F(CoreTest, WrongTypeIsValidation) {
+  Client c = connect();
+  receive(c, R"({"t":"req","i":6,"m":"echo","d":{"value":123}})");
+  const std::string err = c.outbox->last();
+  EXPECT_NE(err.find(R"("i":6,"code":"VALIDATION","m":"Validation failed","d":[{"message":)"), std::string::npos) << err;
+}
+
+TEST_F(CoreTest, UnknownFieldsAreIgnoredUnlessStrict) {
+  Client c = connect();
+  receive(c, R"({"t":"req","i":7,"m":"echo","d":{"value":"x","future":true}})");
+  EXPECT_EQ(c.outbox->last(), R"({"t":"res","i":7,"d":{"value":"x"}})");
+
+  superline::ServerOptions strict;
+  strict.strict_json = true;
+  ShapesApp app;
+  ShapesServer server(app, strict);
+  Client s;
+  s.conn = server.core().open(Shapes::admit(Shapes::Role::kShared), s.outbox);
+  server.core().receive(s.conn, R"({"t":"req","i":8,"m":"echo","d":{"value":"x","future":true}})");
+  EXPECT_NE(s.outbox->last().find(R"("code":"VALIDATION")"), std::string::npos);
+}
+
+TEST_F(CoreTest, MalformedFramesGetAConnectionLevelErrorAndTheConnectionStays) {
+  Client c = connect();
+  for (const char* bad : {"not json", "[1,2]", R"({"i":1})", R"({"t":5})", R"({"t":"req","i":{},"m":"echo"})",
+                          R"({"t":"req","m":"echo"})"}) {
+    receive(c, bad);
+    const std::string err = c.outbox->last();
+    EXPECT_EQ(err.rfind(R"({"t":"err","code":"BAD_REQUEST","m":)", 0), 0u) << bad << " -> " << err;
+  }
+  receive(c, R"({"t":"weird","i":3})");
+  EXPECT_EQ(c.outbox->last(), R"({"t":"err","i":3,"code":"BAD_REQUEST","m":"unknown frame type \"weird\""})");
+  receive(c, R"({"t":"req","i":9,"m":"echo","d":{"value":"still here"}})");
+  EXPECT_EQ(c.outbox->last(), R"({"t":"res","i":9,"d":{"value":"still here"}})");
+}
+
+TEST_F(CoreTest, DeeplyNestedJsonIsRefused) {
+  Client c = connect();
+  std::string deep = R"({"t":"req","i":1,"m":"echo","d":)" + std::string(200, '[') + std::string(200, ']') + "}";
+  receive(c, deep);
+  EXPECT_NE(c.outbox->last().find(R"("code":"BAD_REQUEST")"), std::string::npos);
+}
+
+TEST_F(CoreTest, ThrowingHandlerIsInternalWithNothingLeaked) {
+  Client c = connect();
+  receive(c, R"({"t":"req","i":10,"m":"crash","d":{}})");
+  EXPECT_EQ(c.outbox->last(), R"({"t":"err","i":10,"code":"INTERNAL","m":"Internal server error"})");
+  ASSERT_EQ(errors_.size(), 1u);
+  EXPECT_NE(errors_[0].find("secret detail"), std::string::npos);
+}
+
+TEST_F(CoreTest, CustomErrorCodesPassThrough) {
+  Client c = connect();
+  receive(c, R"({"t":"req","i":11,"m":"limited","d":{}})");
+  EXPECT_EQ(c.outbox->last(), R"({"t":"err","i":11,"code":"RATE_LIMITED","m":"slow down"})");
+}
+
+TEST_F(CoreTest, DeferredReplyFromAnotherThread) {
+  Client c = connect();
+  receive(c, R"({"t":"req","i":"abc","m":"slow","d":{"value":"later"}})");
+  EXPECT_TRUE(c.outbox->wait_for(R"({"t":"res","i":"abc","d":{"value":"later!"}})"));
+}
+
+TEST_F(CoreTest, DroppedResponderAnswersInternal) {
+  Client c = connect();
+  receive(c, R"({"t":"req","i":12,"m":"dropped","d":{}})");
+  EXPECT_EQ(c.outbox->last(), R"({"t":"err","i":12,"code":"INTERNAL","m":"the handler dropped the request without answering"})");
+}
+
+TEST_F(CoreTest, ClientEventRunsItsHandlerWithoutReply) {
+  Client c = connect();
+  receive(c, R"({"t":"cev","m":"poke","d":{"value":"p1"}})");
+  EXPECT_EQ(app_.pokes(), std::vector<std::string>{"p1"});
+  EXPECT_EQ(c.outbox->last(), R"({"t":"evt","e":"notice","d":{"value":"poked:p1"}})");
+  receive(c, R"({"t":"cev","m":"echo","d":{}})");  // a request is not a client event
+  EXPECT_EQ(c.outbox->last(), R"({"t":"err","code":"NOT_FOUND","m":"Unknown message: echo"})");
+}
+
+TEST_F(CoreTest, TopicSubscribePublishUnsubscribe) {
+  Client c = connect();
+  receive(c, R"({"t":"sub","i":1,"c":"ticker"})");
+  EXPECT_EQ(c.outbox->last(), R"({"t":"res","i":1,"d":null})");
+  shapes::v1::Tick tick;
+  tick.set_seq(7);
+  server_.publish(Shapes::Shared::kTicker, tick);
+  EXPECT_EQ(c.outbox->last(), R"({"t":"pub","c":"ticker","d":{"seq":"7","tags":[]},"nd":")" + server_.node_id() + R"("})");
+  receive(c, R"({"t":"unsub","c":"ticker"})");
+  const size_t before = c.outbox->texts().size();
+  server_.publish(Shapes::Shared::kTicker, tick);
+  EXPECT_EQ(c.outbox->texts().size(), before);
+}
+
+TEST_F(CoreTest, RoleTopicsAreOnlyInTheirRole) {
+  Client member = connect(Shapes::Role::kMember);
+  receive(member, R"({"t":"sub","i":1,"c":"audit"})");
+  EXPECT_EQ(member.outbox->last(), R"({"t":"err","i":1,"code":"NOT_FOUND","m":"Unknown topic: audit"})");
+  receive(member, R"({"t":"sub","i":2,"c":"nothing"})");
+  EXPECT_EQ(member.outbox->last(), R"({"t":"err","i":2,"code":"NOT_FOUND","m":"Unknown topic: nothing"})");
+  receive(member, R"({"t":"sub","i":3,"c":"feed"})");
+  EXPECT_EQ(member.outbox->last(), R"({"t":"res","i":3,"d":null})");
+  Text text;
+  text.set_value("f");
+  server_.for_role(Shapes::kMember).publish(Shapes::Member::kFeed, text);
+  EXPECT_TRUE(member.outbox->wait_for(R"({"t":"pub","c":"feed","d":{"value":"f"})"));
+}
+
+TEST_F(CoreTest, SubscribeAuthorizerCanRefuse) {
+  server_.authorize_subscribe([](superline::Conn&, std::string_view topic) { return topic != "ticker"; });
+  Client c = connect();
+  receive(c, R"({"t":"sub","i":1,"c":"ticker"})");
+  EXPECT_EQ(c.outbox->last(), R"({"t":"err","i":1,"code":"FORBIDDEN","m":"Subscribe denied: ticker"})");
+  server_.publish(Shapes::Shared::kTicker, shapes::v1::Tick());
+  EXPECT_EQ(c.outbox->count(R"("t":"pub")"), 0u);
+}
+
+TEST_F(CoreTest, RoomMembershipAndBroadcast) {
+  Client a = connect(), b = connect(), outsider = connect();
+  auto room = server_.room("lobby");
+  room.add(*a.conn);
+  room.add(*b.conn);
+  room.add(*b.conn);  // idempotent
+  EXPECT_EQ(room.size(), 2u);
+  EXPECT_TRUE(room.contains(*a.conn));
+  EXPECT_FALSE(room.contains(*outsider.conn));
+  Text text;
+  text.set_value("hello");
+  room.broadcast(Shapes::Shared::kNotice, text);
+  const std::string expected = R"({"t":"evt","e":"notice","d":{"value":"hello"}})";
+  EXPECT_EQ(a.outbox->last(), expected);
+  EXPECT_EQ(b.outbox->last(), expected);
+  EXPECT_EQ(outsider.outbox->count("notice"), 0u);
+  // Encoded once: every recipient holds the same bytes.
+  EXPECT_EQ(a.outbox->frames().back().get(), b.outbox->frames().back().get());
+
+  room.broadcast_except(*a.conn, Shapes::Shared::kNotice, text);
+  EXPECT_EQ(a.outbox->count("notice"), 1u);
+  EXPECT_EQ(b.outbox->count("notice"), 2u);
+
+  room.remove(*a.conn);
+  EXPECT_EQ(room.size(), 1u);
+  EXPECT_EQ(room.members(), std::vector<std::string>{b.conn->id()});
+}
+
+TEST_F(CoreTest, AdapterSubscriptionFollowsLocalInterest) {
+  Client a = connect(), b = connect();
+  auto room = server_.room("lobby");
+  room.add(*a.conn);
+  room.add(*b.conn);
+  EXPECT_EQ(adapter_->subscribes["r:lobby"], 1);
+  room.remove(*a.conn);
+  EXPECT_EQ(adapter_->unsubscribes["r:lobby"], 0);
+  server_.core().closed(b.conn, 1000);  // leaving by disconnecting counts too
+  EXPECT_EQ(adapter_->unsubscribes["r:lobby"], 1);
+  EXPECT_EQ(room.size(), 0u);
+}
+
+TEST_F(CoreTest, DisconnectLeavesEverythingAndFiresTheHookOnce) {
+  int disconnects = 0;
+  uint16_t code = 0;
+  server_.on_disconnect([&](superline::Conn&, uint16_t c) { ++disconnects, code = c; });
+  Client a = connect();
+  server_.room("lobby").add(*a.conn);
+  receive(a, R"({"t":"sub","i":1,"c":"ticker"})");
+  server_.core().closed(a.conn, 1001);
+  server_.core().closed(a.conn, 1001);
+  EXPECT_EQ(disconnects, 1);
+  EXPECT_EQ(code, 1001);
+  EXPECT_EQ(server_.core().connection_count(), 0u);
+  EXPECT_EQ(adapter_->unsubscribes["t:shared:ticker"], 1);
+  EXPECT_TRUE(a.conn->channels().empty());
+  server_.room("lobby").add(*a.conn);  // a late add after close is refused
+  EXPECT_EQ(server_.room("lobby").size(), 0u);
+}
+
+TEST_F(CoreTest, HeartbeatPingsAndDropsSilentConnections) {
+  Client quiet = connect(), lively = connect();
+  server_.core().heartbeat();
+  EXPECT_EQ(quiet.outbox->last(), R"({"t":"ping"})");
+  receive(lively, R"({"t":"pong"})");
+  server_.core().heartbeat();
+  receive(lively, R"({"t":"pong"})");
+  EXPECT_FALSE(quiet.outbox->terminated());
+  server_.core().heartbeat();  // the quiet one missed two pings
+  EXPECT_TRUE(quiet.outbox->terminated());
+  EXPECT_FALSE(lively.outbox->terminated());
+}
+
+TEST_F(CoreTest, ShutdownClosesEveryConnectionGoingAway) {
+  Client a = connect(), b = connect();
+  server_.core().shutdown();
+  EXPECT_EQ(a.outbox->close_code(), 1001);
+  EXPECT_EQ(b.outbox->close_code(), 1001);
+}
+
+TEST_F(CoreTest, EmitChecksTheRoleAtRunTime) {
+  Client shared = connect(Shapes::Role::kShared), member = connect(Shapes::Role::kMember);
+  Text text;
+  EXPECT_EQ(shared.conn->emit(Shapes::Member::kPrivate, text).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(shared.outbox->count("private"), 0u);
+  EXPECT_TRUE(member.conn->emit(Shapes::Member::kPrivate, text).ok());
+  EXPECT_EQ(member.outbox->last(), R"({"t":"evt","e":"private","d":{"value":""}})");
+}
+
+TEST_F(CoreTest, AuthenticatorDecidesAndDefaultsToShared) {
+  superline::Handshake handshake;
+  auto admitted = server_.core().authenticate(handshake);
+  ASSERT_TRUE(admitted.ok());
+  EXPECT_EQ(admitted->role, superline::kSharedRole);
+  server_.authenticate([](const superline::Handshake& h) -> absl::StatusOr<superline::Admission> {
+    if (h.query_param("token") != "t") return absl::UnauthenticatedError("bad token");
+    return Shapes::admit(Shapes::Role::kAdmin);
+  });
+  EXPECT_FALSE(server_.core().authenticate(handshake).ok());
+  handshake.query["token"] = "t";
+  EXPECT_EQ(server_.core().authenticate(handshake)->role, static_cast<int>(Shapes::Role::kAdmin));
+}
+
+// Two servers on one bus behave as two nodes.
+TEST_F(CoreTest, TwoNodesOnOneBus) {
+  ShapesApp other_app;
+  ShapesServer other(other_app, {}, std::make_shared<superline::MemoryAdapter>(bus_));
+  Client here = connect();
+  Client there = connect(Shapes::Role::kShared, &other);
+  Client there_too = connect(Shapes::Role::kShared, &other);
+  server_.room("lobby").add(*here.conn);
+  other.room("lobby").add(*there.conn);
+  other.room("lobby").add(*there_too.conn);
+  receive(here, R"({"t":"sub","i":1,"c":"ticker"})");
+
+  Text text;
+  text.set_value("from B");
+  other.room("lobby").broadcast_except(*there.conn, Shapes::Shared::kNotice, text);
+  EXPECT_EQ(here.outbox->last(), R"({"t":"evt","e":"notice","d":{"value":"from B"}})");
+  EXPECT_EQ(there_too.outbox->count("from B"), 1u);
+  EXPECT_EQ(there.outbox->count("from B"), 0u);
+
+  shapes::v1::Tick tick;
+  tick.set_seq(1);
+  other.publish(Shapes::Shared::kTicker, tick);
+  EXPECT_EQ(here.outbox->last(), R"({"t":"pub","c":"ticker","d":{"seq":"1","tags":[]},"nd":")" + other.node_id() + R"("})");
+  EXPECT_NE(server_.node_id(), other.node_id());
+}
+
+}  // namespace
