@@ -99,3 +99,39 @@ TEST_F(ShapesOverSockets, NonUpgradeRequestsAreRefused) {
 
 }  // namespace
 }  // namespace e2e
+
+namespace e2e {
+namespace {
+
+// A client that stops reading is cut off at its queue cap (1013) and never delays the others.
+TEST(SlowConsumer, IsClosedWith1013WhileOthersKeepReceiving) {
+  superline::ServerOptions options;
+  options.max_queued_bytes = 64 * 1024;
+  testing_support::ShapesApp app;
+  shapes::v1::ShapesServer server(app, options);
+  superline::WebSocketServer transport(server, {});
+  ASSERT_TRUE(transport.start().ok());
+  auto slow = WsTestClient::open(transport.port(), "/");
+  auto healthy = WsTestClient::open(transport.port(), "/");
+  for (auto* c : {slow.get(), healthy.get()}) {
+    c->send(R"({"t":"sub","i":1,"c":"ticker"})");
+    ASSERT_EQ(c->read(), R"({"t":"res","i":1,"d":null})");
+  }
+  shapes::v1::Tick tick;
+  tick.add_tags(std::string(1024, 'x'));
+  int received = 0;
+  // ~20 MB in total: more than the kernel's socket buffers plus the 64 KiB cap. The healthy
+  // client reads each frame before the next is published; the slow one reads nothing.
+  for (int i = 0; i < 20000 && received == i; ++i) {
+    tick.set_seq(i);
+    server.publish(shapes::v1::Shapes::Shared::kTicker, tick);
+    if (healthy->read(2s)) ++received;
+  }
+  EXPECT_EQ(received, 20000);
+  EXPECT_TRUE(slow->wait_closed(10s));
+  EXPECT_EQ(slow->close_code(), 1013);
+  EXPECT_FALSE(healthy->closed());
+}
+
+}  // namespace
+}  // namespace e2e

@@ -39,12 +39,13 @@ struct WsTestClient::State {
 namespace {
 
 // Runs the io_context until `done` or the deadline; false on timeout. Operations stay in flight.
+// Polls at least once, so a zero timeout still picks up what has already arrived.
 bool run_until(net::io_context& ioc, const bool& done, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done && std::chrono::steady_clock::now() < deadline) {
+  do {
     ioc.restart();
-    ioc.run_for(std::chrono::milliseconds(2));
-  }
+    ioc.run_for(std::chrono::milliseconds(1));
+  } while (!done && std::chrono::steady_clock::now() < deadline);
   return done;
 }
 
@@ -125,8 +126,8 @@ std::optional<std::string> WsTestClient::read(std::chrono::milliseconds timeout)
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!closed_) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return std::nullopt;
+    const auto left = std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                  deadline - std::chrono::steady_clock::now()));
     if (!state_->read_pending) {
       state_->read_pending = true;
       state_->read_done = false;
@@ -136,7 +137,7 @@ std::optional<std::string> WsTestClient::read(std::chrono::milliseconds timeout)
         state->read_done = true;
       });
     }
-    if (!run_until(state_->ioc, state_->read_done, left)) return std::nullopt;
+    if (!run_until(state_->ioc, state_->read_done, left)) return std::nullopt;  // polled once at least
     state_->read_pending = false;
     const beast::error_code ec = state_->read_ec;
     if (ec) {

@@ -39,6 +39,10 @@ struct ClientOptions {
   double reconnect_factor = 2.0;
 };
 
+// super-line's reconnect delay for the n-th attempt (from 0): uniform in [raw/2, raw] where
+// raw = min(max, base * factor^attempt). `unit` is a uniform draw in [0, 1].
+std::chrono::milliseconds reconnect_delay(const ClientOptions& options, int attempt, double unit);
+
 struct CallOptions {
   std::chrono::milliseconds timeout{0};  // 0: the client's request_timeout
 };
