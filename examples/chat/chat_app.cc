@@ -22,7 +22,25 @@ absl::StatusOr<superline::Admission> ChatApp::authenticate(const superline::Hand
   return absl::UnauthenticatedError("role must be user or agent");
 }
 
-void configure(ChatServer& server) { server.authenticate(&ChatApp::authenticate); }
+void configure(ChatServer& server, ChatApp& app) {
+  server.authenticate(&ChatApp::authenticate);
+  server.on_server(Chat::ServerToServer::kStats,
+                   [&app](const NodeStats& stats, std::string_view) { app.record_peer(stats); });
+  server.on_connection([&app](superline::Conn&) { app.emit_stats(); });
+  server.on_disconnect([&app](superline::Conn&, uint16_t) { app.emit_stats(); });
+}
+
+void ChatApp::emit_stats() {
+  NodeStats stats;
+  stats.set_node(server().core().node_name());
+  stats.set_conns(static_cast<int32_t>(server().core().connection_count()));
+  server().emit_server(Chat::ServerToServer::kStats, stats);
+}
+
+void ChatApp::record_peer(const NodeStats& stats) {
+  std::lock_guard<std::mutex> lock(peers_mu_);
+  peers_[stats.node()] = stats.conns();
+}
 
 std::string ChatApp::next_id() {
   return absl::StrCat(server().core().node_name(), "-", ++sequence_);
@@ -62,8 +80,12 @@ superline::Reply<LeaveReply> ChatApp::leave(superline::Call<LeaveReply>& call, c
 superline::Reply<PeersReply> ChatApp::peers(superline::Call<PeersReply>&, const PeersRequest&) {
   PeersReply reply;
   reply.set_self(server().core().node_name());
-  // Stats from other nodes arrive over serverToServer events, which need the cluster bus (issue 3);
-  // a single node has no peers to list.
+  std::lock_guard<std::mutex> lock(peers_mu_);
+  for (const auto& [node, conns] : peers_) {
+    PeerStats* peer = reply.add_peers();
+    peer->set_node(node);
+    peer->set_conns(conns);
+  }
   return reply;
 }
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -28,14 +30,21 @@ class ChatApp final : public Chat::Handlers {
   superline::Reply<AnnounceReply> announce(superline::Call<AnnounceReply>& call,
                                            const AnnounceRequest& request) override;
 
+  // Tells the other nodes this node's connection count (chat_server also calls it every 2 s).
+  void emit_stats();
+  // What another node said about itself.
+  void record_peer(const NodeStats& stats);
+
  private:
   std::string next_id();
   void publish_presence(const std::string& room, int count);
 
   std::atomic<uint64_t> sequence_{0};
+  std::mutex peers_mu_;
+  std::map<std::string, int32_t> peers_;  // node name -> its last reported connection count
 };
 
-// Installs the chat's authenticator on a server built with a ChatApp.
-void configure(ChatServer& server);
+// Installs the chat's authenticator and node stats on a server built with `app`.
+void configure(ChatServer& server, ChatApp& app);
 
 }  // namespace chat

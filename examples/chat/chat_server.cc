@@ -1,11 +1,13 @@
 // chat_server --port P [--redis redis://H:P] [--node NAME] [--heartbeat-ms N] [--threads N]
 // Serves the chat contract on ws://127.0.0.1:P/?role=user|agent&name=NAME. Without --redis it runs on
 // the in-memory adapter. Prints "listening on 127.0.0.1:<port>" once ready; stops on SIGINT/SIGTERM.
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "chat_app.h"
@@ -55,7 +57,7 @@ int main(int argc, char** argv) {
 
   chat::ChatApp app;
   chat::ChatServer server(app, options);
-  chat::configure(server);
+  chat::configure(server, app);
   server.on_error([](const absl::Status& status, const superline::ErrorInfo& info) {
     std::cerr << "chat_server: " << info.kind << " " << info.name << ": " << status << "\n";
   });
@@ -66,7 +68,22 @@ int main(int argc, char** argv) {
   }
   std::cout << "listening on " << listen.address << ":" << transport.port() << " node "
             << server.core().node_name() << std::endl;
+
+  // Node stats every 2 s, besides the ones sent on every connection change.
+  std::mutex mu;
+  std::condition_variable stopping;
+  bool stopped = false;
+  std::thread stats([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!stopping.wait_for(lock, std::chrono::seconds(2), [&] { return stopped; })) app.emit_stats();
+  });
   transport.wait_for_signal();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stopped = true;
+  }
+  stopping.notify_one();
+  stats.join();
   std::cout << "stopped" << std::endl;
   return 0;
 }

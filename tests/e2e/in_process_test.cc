@@ -14,7 +14,7 @@ namespace {
 struct ChatNode {
   explicit ChatNode(std::shared_ptr<superline::MemoryBus> bus)
       : server(app, {}, std::make_shared<superline::MemoryAdapter>(std::move(bus))), transport(server, {}) {
-    chat::configure(server);
+    chat::configure(server, app);
     EXPECT_TRUE(transport.start().ok());
   }
   uint16_t port() const { return transport.port(); }
@@ -49,6 +49,47 @@ TEST(TwoNodesOnOneBus, RoomBroadcastsAndTopicPublishesCrossNodes) {
   // A role topic published on B reaches A's user.
   agent_b->request("announce", R"({"text":"hello cluster"})");
   EXPECT_TRUE(has(on_a->read_until("announcements"), R"("text":"hello cluster","from":"ops")"));
+}
+
+TEST(TwoNodesOnOneBus, PeersListWhatOtherNodesSaidNeverThemselves) {
+  auto bus = std::make_shared<superline::MemoryBus>();
+  ChatNode a(bus), b(bus);
+  auto on_a = WsTestClient::open(a.port(), "/?role=user&name=ann");  // A tells B: 1 connection
+  auto on_b = WsTestClient::open(b.port(), "/?role=user&name=bo");
+  const std::string a_name = a.server.core().node_name(), b_name = b.server.core().node_name();
+  EXPECT_EQ(on_b->request("peers", "{}"),
+            R"({"t":"res","i":1001,"d":{"self":")" + b_name + R"(","peers":[{"node":")" + a_name + R"(","conns":1}]}})");
+  EXPECT_EQ(on_a->request("peers", "{}"),
+            R"({"t":"res","i":1001,"d":{"self":")" + a_name + R"(","peers":[{"node":")" + b_name + R"(","conns":1}]}})");
+}
+
+TEST(TwoNodesOnOneBus, ServerEventsSkipTheSenderAndIsolateThrowingListeners) {
+  auto bus = std::make_shared<superline::MemoryBus>();
+  testing_support::ShapesApp app_a, app_b;
+  shapes::v1::ShapesServer a(app_a, {}, std::make_shared<superline::MemoryAdapter>(bus));
+  shapes::v1::ShapesServer b(app_b, {}, std::make_shared<superline::MemoryAdapter>(bus));
+  std::vector<std::string> heard_a, heard_b;
+  int errors_b = 0;
+  b.on_error([&](const absl::Status&, const superline::ErrorInfo&) { ++errors_b; });
+  a.on_server(shapes::v1::Shapes::ServerToServer::kSync, [&](const shapes::v1::Count& c, std::string_view from) {
+    heard_a.push_back(std::to_string(c.value()) + "@" + std::string(from));
+  });
+  b.on_server(shapes::v1::Shapes::ServerToServer::kSync, [](const shapes::v1::Count&, std::string_view) {
+    throw std::runtime_error("listener bug");
+  });
+  b.on_server(shapes::v1::Shapes::ServerToServer::kSync, [&](const shapes::v1::Count& c, std::string_view from) {
+    heard_b.push_back(std::to_string(c.value()) + "@" + std::string(from));
+  });
+  shapes::v1::Count count;
+  count.set_value(7);
+  a.emit_server(shapes::v1::Shapes::ServerToServer::kSync, count);
+  EXPECT_TRUE(heard_a.empty());  // never the sender
+  EXPECT_EQ(heard_b, std::vector<std::string>{"7@" + a.node_id()});
+  EXPECT_EQ(errors_b, 1);
+  count.set_value(8);
+  b.emit_server(shapes::v1::Shapes::ServerToServer::kSync, count);
+  EXPECT_EQ(heard_a, std::vector<std::string>{"8@" + b.node_id()});
+  EXPECT_EQ(heard_b.size(), 1u);
 }
 
 class ShapesOverSockets : public ::testing::Test {

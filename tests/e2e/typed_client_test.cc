@@ -36,7 +36,7 @@ superline::ClientOptions options_for(uint16_t port, std::string name) {
 class ChatClientTest : public ::testing::Test {
  protected:
   ChatClientTest() {
-    chat::configure(server_);
+    chat::configure(server_, app_);
     EXPECT_TRUE(transport_->start().ok());
   }
   uint16_t port() const { return transport_->port(); }

@@ -28,6 +28,10 @@
 
 namespace superline {
 
+namespace channel {
+class ChannelMessage;
+}
+
 // What authenticate() sees of an upgrade request.
 struct Handshake {
   std::string path;
@@ -82,6 +86,13 @@ class Server {
   Room room(std::string_view name) { return Room(*this, std::string(name)); }
   // Fans an encoded frame out to the members of an adapter channel on every node.
   void publish(const std::string& channel, Frame frame, std::string_view except_conn = {});
+  // Sends a node-to-node event to every other node (never this one).
+  void emit_server(std::string_view event, const google::protobuf::Message& payload);
+  // Listens for a node-to-node event from the other nodes; `from` is the sender's node id.
+  // Payloads are parsed against the contract first; a listener that throws is reported and isolated.
+  using ServerEventListener =
+      std::function<void(const google::protobuf::Message& payload, std::string_view from)>;
+  void on_server(std::string_view event, ServerEventListener listener);
   std::shared_ptr<Conn> find(std::string_view conn_id) const;
   std::size_t connection_count() const;
   std::vector<std::shared_ptr<Conn>> connections() const;
@@ -123,6 +134,7 @@ class Server {
   std::size_t local_members(const std::string& channel) const;
   std::vector<std::string> local_member_ids(const std::string& channel) const;
   void on_adapter_message(std::string_view channel, const Payload& payload);
+  void on_server_event(const channel::ChannelMessage& message);
 
   void report(const absl::Status& status, const ErrorInfo& info) const;
   void send_error(Conn& conn, std::string_view id, const absl::Status& status);
@@ -140,6 +152,10 @@ class Server {
   std::function<void(Conn&, uint16_t)> on_disconnect_;
   std::function<void(const absl::Status&, const ErrorInfo&)> on_error_;
   std::function<bool(Conn&, std::string_view)> authorize_subscribe_;
+
+  mutable absl::Mutex listeners_mu_;
+  absl::flat_hash_map<std::string, std::vector<ServerEventListener>> server_listeners_
+      ABSL_GUARDED_BY(listeners_mu_);
 
   mutable absl::Mutex conns_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Conn>> conns_ ABSL_GUARDED_BY(conns_mu_);

@@ -113,6 +113,25 @@ class ContractServer {
                   encode_publish(E::kName, payload, core_.node_id()));
   }
 
+  // Sends a node-to-node event of the contract to every other node.
+  template <class E, class P>
+  void emit_server(E, const P& payload) {
+    static_assert(E::kKind == MethodKind::kServerEvent,
+                  "emit_server takes a server-to-server event of the contract");
+    internal::check_payload<E, P>();
+    core_.emit_server(E::kName, payload);
+  }
+  // Listens for a node-to-node event: handler(const Payload&, std::string_view from_node).
+  template <class E, class F>
+  void on_server(E, F handler) {
+    static_assert(E::kKind == MethodKind::kServerEvent,
+                  "on_server takes a server-to-server event of the contract");
+    core_.on_server(E::kName, [handler = std::move(handler)](const google::protobuf::Message& payload,
+                                                             std::string_view from) {
+      handler(static_cast<const typename E::Payload&>(payload), from);
+    });
+  }
+
   template <class R>
   RoleScope<Contract, R> for_role(R) {
     return RoleScope<Contract, R>(core_);

@@ -34,6 +34,8 @@ const Frame& env_frame() {
   return frame;
 }
 
+constexpr char kServerChannel[] = "s2s";
+
 const Frame& ping_frame() {
   static const Frame frame = std::make_shared<const std::string>(R"({"t":"ping"})");
   return frame;
@@ -418,12 +420,65 @@ void Server::publish(const std::string& channel, Frame frame, std::string_view e
   adapter_->publish(channel, std::make_shared<const std::string>(message.SerializeAsString()));
 }
 
+// ---- Node-to-node events ----
+
+void Server::emit_server(std::string_view event, const google::protobuf::Message& payload) {
+  channel::ChannelMessage message;
+  message.set_origin(node_id_);
+  message.set_server_event(std::string(event));
+  message.set_payload(payload.SerializeAsString());
+  adapter_->publish(kServerChannel, std::make_shared<const std::string>(message.SerializeAsString()));
+}
+
+void Server::on_server(std::string_view event, ServerEventListener listener) {
+  bool first = false;
+  {
+    absl::MutexLock lock(&listeners_mu_);
+    first = server_listeners_.empty();
+    server_listeners_[absl_view(event)].push_back(std::move(listener));
+  }
+  if (first) adapter_->subscribe(kServerChannel, nullptr);
+}
+
+void Server::on_server_event(const channel::ChannelMessage& message) {
+  if (message.origin() == node_id_) return;  // sender excluded
+  const MethodInfo* method = nullptr;
+  for (const MethodInfo& m : contract_.methods) {
+    if (m.kind == MethodKind::kServerEvent && m.name == message.server_event()) method = &m;
+  }
+  const std::string& name = message.server_event();
+  if (method == nullptr) {
+    return report(absl::NotFoundError(cat("unknown server event '", name, "' from node ", message.origin())),
+                  {"event", name, {}});
+  }
+  std::unique_ptr<google::protobuf::Message> payload(method->payload->New());
+  if (!payload->ParseFromString(message.payload())) {
+    return report(absl::DataLossError(cat("undecodable '", name, "' payload from node ", message.origin())),
+                  {"event", name, {}});
+  }
+  std::vector<ServerEventListener> listeners;
+  {
+    absl::MutexLock lock(&listeners_mu_);
+    if (auto it = server_listeners_.find(absl_view(name)); it != server_listeners_.end()) listeners = it->second;
+  }
+  for (const auto& listener : listeners) {
+    try {
+      listener(*payload, message.origin());
+    } catch (const std::exception& e) {
+      report(absl::InternalError(e.what()), {"event", name, {}});
+    } catch (...) {
+      report(absl::InternalError("listener threw a non-exception"), {"event", name, {}});
+    }
+  }
+}
+
 void Server::on_adapter_message(std::string_view channel, const Payload& payload) {
   channel::ChannelMessage message;
   if (!message.ParseFromString(*payload)) {
     report(absl::DataLossError("undecodable adapter message"), {"channel", channel, {}});
     return;
   }
+  if (channel == kServerChannel) return on_server_event(message);
   std::vector<std::shared_ptr<Conn>> recipients;
   {
     absl::MutexLock lock(&channels_mu_);
