@@ -135,6 +135,34 @@ void PrintHandlerInterface(Printer& p, const RoleModel& role) {
   p.Print("};\n");
 }
 
+// The typed calls of one role's requests and client events, as client methods. Client methods keep
+// the plain rpc name in snake_case: a client has one role, so no prefix is ever needed.
+void PrintClientMethods(Printer& p, const ContractModel& model, const RoleModel& role) {
+  for (const MethodModel& m : role.methods) {
+    if (!IsInbound(m.kind)) continue;
+    Vars mv = {{"Contract", model.name}, {"S", role.type_name}, {"Tag", m.tag_name},
+               {"fn", SnakeCase(m.method->name())}, {"payload", CppType(m.payload)}};
+    p.Print("\n");
+    PrintComments(p, m.method);
+    if (m.kind == MethodKind::kRequest) {
+      mv["reply"] = CppType(m.reply);
+      p.Print(mv,
+              "absl::StatusOr<$reply$> $fn$(const $payload$& request, superline::CallOptions options = {}) {\n"
+              "  return this->call($Contract$::$S$::k$Tag$, request, options);\n"
+              "}\n"
+              "void async_$fn$(const $payload$& request, std::function<void(absl::StatusOr<$reply$>)> done,\n"
+              "    superline::CallOptions options = {}) {\n"
+              "  this->async_call($Contract$::$S$::k$Tag$, request, std::move(done), options);\n"
+              "}\n");
+    } else {
+      p.Print(mv,
+              "absl::Status $fn$(const $payload$& event) {\n"
+              "  return this->send_event($Contract$::$S$::k$Tag$, event);\n"
+              "}\n");
+    }
+  }
+}
+
 void PrintHeader(Printer& p, const ContractModel& model, const std::string& stem) {
   const std::vector<Dispatchable> table = DispatchTable(model);
   Vars vars = {{"source", model.file->name()},
@@ -248,45 +276,32 @@ void PrintHeader(Printer& p, const ContractModel& model, const std::string& stem
           "                            std::shared_ptr<superline::Adapter> adapter = nullptr);\n"
           "};\n");
 
-  for (size_t r = 0; r < model.roles.size(); ++r) {
-    const RoleModel& role = model.roles[r];
+  // Clients: the shared calls once, in a mixin every role's client derives from.
+  p.Print(vars,
+          "\n"
+          "// Calls every client has, whatever its role: the shared requests and client events.\n"
+          "template <class Base>\n"
+          "class $Contract$SharedCalls : public Base {\n"
+          " public:\n"
+          "  using Base::Base;\n");
+  p.Indent();
+  PrintClientMethods(p, model, model.roles[0]);
+  p.Outdent();
+  p.Print("};\n");
+  for (const RoleModel& role : model.roles) {
     Vars cv = {{"Contract", model.name}, {"R", role.type_name}, {"role", role.name}};
     p.Print(cv,
             "\n"
-            "// A client connecting as role \"$role$\": its requests and client events, plus the shared ones.\n"
-            "class $Contract$$R$Client : public superline::ContractClient<$Contract$, $Contract$::$R$> {\n"
+            "// A client connecting as role \"$role$\".\n"
+            "class $Contract$$R$Client\n"
+            "    : public $Contract$SharedCalls<superline::ContractClient<$Contract$, $Contract$::$R$>> {\n"
             " public:\n"
-            "  using ContractClient::ContractClient;\n");
-    p.Indent();
-    const RoleModel* surfaces[] = {&model.roles[0], r ? &role : nullptr};
-    for (const RoleModel* s : surfaces) {
-      if (s == nullptr) continue;
-      for (const MethodModel& m : s->methods) {
-        if (!IsInbound(m.kind)) continue;
-        // Client methods keep the plain name: a client has one role, so no prefix is needed.
-        Vars mv = {{"Contract", model.name}, {"S", s->type_name}, {"Tag", m.tag_name},
-                   {"fn", SnakeCase(m.method->name())}, {"payload", CppType(m.payload)}};
-        p.Print("\n");
-        PrintComments(p, m.method);
-        if (m.kind == MethodKind::kRequest) {
-          mv["reply"] = CppType(m.reply);
-          p.Print(mv,
-                  "absl::StatusOr<$reply$> $fn$(const $payload$& request, superline::CallOptions options = {}) {\n"
-                  "  return call($Contract$::$S$::k$Tag$, request, options);\n"
-                  "}\n"
-                  "void async_$fn$(const $payload$& request, std::function<void(absl::StatusOr<$reply$>)> done,\n"
-                  "    superline::CallOptions options = {}) {\n"
-                  "  async_call($Contract$::$S$::k$Tag$, request, std::move(done), options);\n"
-                  "}\n");
-        } else {
-          p.Print(mv,
-                  "absl::Status $fn$(const $payload$& event) {\n"
-                  "  return send_event($Contract$::$S$::k$Tag$, event);\n"
-                  "}\n");
-        }
-      }
+            "  using $Contract$SharedCalls::$Contract$SharedCalls;\n");
+    if (&role != &model.roles[0]) {
+      p.Indent();
+      PrintClientMethods(p, model, role);
+      p.Outdent();
     }
-    p.Outdent();
     p.Print("};\n");
   }
 

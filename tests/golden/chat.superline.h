@@ -221,135 +221,81 @@ class ChatServer : public superline::ContractServer<Chat> {
                             std::shared_ptr<superline::Adapter> adapter = nullptr);
 };
 
-// A client connecting as role "shared": its requests and client events, plus the shared ones.
-class ChatSharedClient : public superline::ContractClient<Chat, Chat::Shared> {
+// Calls every client has, whatever its role: the shared requests and client events.
+template <class Base>
+class ChatSharedCalls : public Base {
  public:
-  using ContractClient::ContractClient;
+  using Base::Base;
 
   // Joins a room and announces the new head count on the presence topic.
   absl::StatusOr<::chat::JoinReply> join(const ::chat::JoinRequest& request, superline::CallOptions options = {}) {
-    return call(Chat::Shared::kJoin, request, options);
+    return this->call(Chat::Shared::kJoin, request, options);
   }
   void async_join(const ::chat::JoinRequest& request, std::function<void(absl::StatusOr<::chat::JoinReply>)> done,
       superline::CallOptions options = {}) {
-    async_call(Chat::Shared::kJoin, request, std::move(done), options);
+    this->async_call(Chat::Shared::kJoin, request, std::move(done), options);
   }
 
   // Leaves a room.
   absl::StatusOr<::chat::LeaveReply> leave(const ::chat::LeaveRequest& request, superline::CallOptions options = {}) {
-    return call(Chat::Shared::kLeave, request, options);
+    return this->call(Chat::Shared::kLeave, request, options);
   }
   void async_leave(const ::chat::LeaveRequest& request, std::function<void(absl::StatusOr<::chat::LeaveReply>)> done,
       superline::CallOptions options = {}) {
-    async_call(Chat::Shared::kLeave, request, std::move(done), options);
+    this->async_call(Chat::Shared::kLeave, request, std::move(done), options);
   }
 
   // Lists the stats this node heard from the other nodes (never itself).
   absl::StatusOr<::chat::PeersReply> peers(const ::chat::PeersRequest& request, superline::CallOptions options = {}) {
-    return call(Chat::Shared::kPeers, request, options);
+    return this->call(Chat::Shared::kPeers, request, options);
   }
   void async_peers(const ::chat::PeersRequest& request, std::function<void(absl::StatusOr<::chat::PeersReply>)> done,
       superline::CallOptions options = {}) {
-    async_call(Chat::Shared::kPeers, request, std::move(done), options);
+    this->async_call(Chat::Shared::kPeers, request, std::move(done), options);
   }
 
   // Tells the room this connection is typing.
   absl::Status typing(const ::chat::TypingSignal& event) {
-    return send_event(Chat::Shared::kTyping, event);
+    return this->send_event(Chat::Shared::kTyping, event);
   }
 };
 
-// A client connecting as role "user": its requests and client events, plus the shared ones.
-class ChatUserClient : public superline::ContractClient<Chat, Chat::User> {
+// A client connecting as role "shared".
+class ChatSharedClient
+    : public ChatSharedCalls<superline::ContractClient<Chat, Chat::Shared>> {
  public:
-  using ContractClient::ContractClient;
+  using ChatSharedCalls::ChatSharedCalls;
+};
 
-  // Joins a room and announces the new head count on the presence topic.
-  absl::StatusOr<::chat::JoinReply> join(const ::chat::JoinRequest& request, superline::CallOptions options = {}) {
-    return call(Chat::Shared::kJoin, request, options);
-  }
-  void async_join(const ::chat::JoinRequest& request, std::function<void(absl::StatusOr<::chat::JoinReply>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Chat::Shared::kJoin, request, std::move(done), options);
-  }
-
-  // Leaves a room.
-  absl::StatusOr<::chat::LeaveReply> leave(const ::chat::LeaveRequest& request, superline::CallOptions options = {}) {
-    return call(Chat::Shared::kLeave, request, options);
-  }
-  void async_leave(const ::chat::LeaveRequest& request, std::function<void(absl::StatusOr<::chat::LeaveReply>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Chat::Shared::kLeave, request, std::move(done), options);
-  }
-
-  // Lists the stats this node heard from the other nodes (never itself).
-  absl::StatusOr<::chat::PeersReply> peers(const ::chat::PeersRequest& request, superline::CallOptions options = {}) {
-    return call(Chat::Shared::kPeers, request, options);
-  }
-  void async_peers(const ::chat::PeersRequest& request, std::function<void(absl::StatusOr<::chat::PeersReply>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Chat::Shared::kPeers, request, std::move(done), options);
-  }
-
-  // Tells the room this connection is typing.
-  absl::Status typing(const ::chat::TypingSignal& event) {
-    return send_event(Chat::Shared::kTyping, event);
-  }
+// A client connecting as role "user".
+class ChatUserClient
+    : public ChatSharedCalls<superline::ContractClient<Chat, Chat::User>> {
+ public:
+  using ChatSharedCalls::ChatSharedCalls;
 
   // Sends a message to a room the connection has joined.
   absl::StatusOr<::chat::SendReply> send(const ::chat::SendRequest& request, superline::CallOptions options = {}) {
-    return call(Chat::User::kSend, request, options);
+    return this->call(Chat::User::kSend, request, options);
   }
   void async_send(const ::chat::SendRequest& request, std::function<void(absl::StatusOr<::chat::SendReply>)> done,
       superline::CallOptions options = {}) {
-    async_call(Chat::User::kSend, request, std::move(done), options);
+    this->async_call(Chat::User::kSend, request, std::move(done), options);
   }
 };
 
-// A client connecting as role "agent": its requests and client events, plus the shared ones.
-class ChatAgentClient : public superline::ContractClient<Chat, Chat::Agent> {
+// A client connecting as role "agent".
+class ChatAgentClient
+    : public ChatSharedCalls<superline::ContractClient<Chat, Chat::Agent>> {
  public:
-  using ContractClient::ContractClient;
-
-  // Joins a room and announces the new head count on the presence topic.
-  absl::StatusOr<::chat::JoinReply> join(const ::chat::JoinRequest& request, superline::CallOptions options = {}) {
-    return call(Chat::Shared::kJoin, request, options);
-  }
-  void async_join(const ::chat::JoinRequest& request, std::function<void(absl::StatusOr<::chat::JoinReply>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Chat::Shared::kJoin, request, std::move(done), options);
-  }
-
-  // Leaves a room.
-  absl::StatusOr<::chat::LeaveReply> leave(const ::chat::LeaveRequest& request, superline::CallOptions options = {}) {
-    return call(Chat::Shared::kLeave, request, options);
-  }
-  void async_leave(const ::chat::LeaveRequest& request, std::function<void(absl::StatusOr<::chat::LeaveReply>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Chat::Shared::kLeave, request, std::move(done), options);
-  }
-
-  // Lists the stats this node heard from the other nodes (never itself).
-  absl::StatusOr<::chat::PeersReply> peers(const ::chat::PeersRequest& request, superline::CallOptions options = {}) {
-    return call(Chat::Shared::kPeers, request, options);
-  }
-  void async_peers(const ::chat::PeersRequest& request, std::function<void(absl::StatusOr<::chat::PeersReply>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Chat::Shared::kPeers, request, std::move(done), options);
-  }
-
-  // Tells the room this connection is typing.
-  absl::Status typing(const ::chat::TypingSignal& event) {
-    return send_event(Chat::Shared::kTyping, event);
-  }
+  using ChatSharedCalls::ChatSharedCalls;
 
   // Publishes an announcement to every user.
   absl::StatusOr<::chat::AnnounceReply> announce(const ::chat::AnnounceRequest& request, superline::CallOptions options = {}) {
-    return call(Chat::Agent::kAnnounce, request, options);
+    return this->call(Chat::Agent::kAnnounce, request, options);
   }
   void async_announce(const ::chat::AnnounceRequest& request, std::function<void(absl::StatusOr<::chat::AnnounceReply>)> done,
       superline::CallOptions options = {}) {
-    async_call(Chat::Agent::kAnnounce, request, std::move(done), options);
+    this->async_call(Chat::Agent::kAnnounce, request, std::move(done), options);
   }
 };
 

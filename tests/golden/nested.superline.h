@@ -113,37 +113,37 @@ class RelayServer : public superline::ContractServer<Relay> {
                             std::shared_ptr<superline::Adapter> adapter = nullptr);
 };
 
-// A client connecting as role "shared": its requests and client events, plus the shared ones.
-class RelaySharedClient : public superline::ContractClient<Relay, Relay::Shared> {
+// Calls every client has, whatever its role: the shared requests and client events.
+template <class Base>
+class RelaySharedCalls : public Base {
  public:
-  using ContractClient::ContractClient;
+  using Base::Base;
 
   // Forwards an envelope; answers with the reference it was stored under.
   absl::StatusOr<::acme::common::Ref> forward(const ::acme::relay::v2::Envelope& request, superline::CallOptions options = {}) {
-    return call(Relay::Shared::kForward, request, options);
+    return this->call(Relay::Shared::kForward, request, options);
   }
   void async_forward(const ::acme::relay::v2::Envelope& request, std::function<void(absl::StatusOr<::acme::common::Ref>)> done,
       superline::CallOptions options = {}) {
-    async_call(Relay::Shared::kForward, request, std::move(done), options);
+    this->async_call(Relay::Shared::kForward, request, std::move(done), options);
   }
 };
 
-// A client connecting as role "relay_node": its requests and client events, plus the shared ones.
-class RelayRelayNodeClient : public superline::ContractClient<Relay, Relay::RelayNode> {
+// A client connecting as role "shared".
+class RelaySharedClient
+    : public RelaySharedCalls<superline::ContractClient<Relay, Relay::Shared>> {
  public:
-  using ContractClient::ContractClient;
+  using RelaySharedCalls::RelaySharedCalls;
+};
 
-  // Forwards an envelope; answers with the reference it was stored under.
-  absl::StatusOr<::acme::common::Ref> forward(const ::acme::relay::v2::Envelope& request, superline::CallOptions options = {}) {
-    return call(Relay::Shared::kForward, request, options);
-  }
-  void async_forward(const ::acme::relay::v2::Envelope& request, std::function<void(absl::StatusOr<::acme::common::Ref>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Relay::Shared::kForward, request, std::move(done), options);
-  }
+// A client connecting as role "relay_node".
+class RelayRelayNodeClient
+    : public RelaySharedCalls<superline::ContractClient<Relay, Relay::RelayNode>> {
+ public:
+  using RelaySharedCalls::RelaySharedCalls;
 
   absl::Status drain(const ::acme::common::Ref& event) {
-    return send_event(Relay::RelayNode::kDrain, event);
+    return this->send_event(Relay::RelayNode::kDrain, event);
   }
 };
 

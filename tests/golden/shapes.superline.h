@@ -250,188 +250,98 @@ class ShapesServer : public superline::ContractServer<Shapes> {
                             std::shared_ptr<superline::Adapter> adapter = nullptr);
 };
 
-// A client connecting as role "shared": its requests and client events, plus the shared ones.
-class ShapesSharedClient : public superline::ContractClient<Shapes, Shapes::Shared> {
+// Calls every client has, whatever its role: the shared requests and client events.
+template <class Base>
+class ShapesSharedCalls : public Base {
  public:
-  using ContractClient::ContractClient;
+  using Base::Base;
 
   // Replies with the same text.
   absl::StatusOr<::shapes::v1::Text> echo(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Shared::kEcho, request, options);
+    return this->call(Shapes::Shared::kEcho, request, options);
   }
   void async_echo(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::shapes::v1::Text>)> done,
       superline::CallOptions options = {}) {
-    async_call(Shapes::Shared::kEcho, request, std::move(done), options);
+    this->async_call(Shapes::Shared::kEcho, request, std::move(done), options);
   }
 
   // Answers later, from another thread.
   absl::StatusOr<::shapes::v1::Text> slow(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Shared::kSlow, request, options);
+    return this->call(Shapes::Shared::kSlow, request, options);
   }
   void async_slow(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::shapes::v1::Text>)> done,
       superline::CallOptions options = {}) {
-    async_call(Shapes::Shared::kSlow, request, std::move(done), options);
+    this->async_call(Shapes::Shared::kSlow, request, std::move(done), options);
   }
 
   // Always throws.
   absl::StatusOr<::shapes::v1::Text> crash(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Shared::kCrash, request, options);
+    return this->call(Shapes::Shared::kCrash, request, options);
   }
   void async_crash(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::shapes::v1::Text>)> done,
       superline::CallOptions options = {}) {
-    async_call(Shapes::Shared::kCrash, request, std::move(done), options);
+    this->async_call(Shapes::Shared::kCrash, request, std::move(done), options);
   }
 
   // Fails with a custom error code.
   absl::StatusOr<::shapes::v1::Count> limited(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Shared::kLimited, request, options);
+    return this->call(Shapes::Shared::kLimited, request, options);
   }
   void async_limited(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::shapes::v1::Count>)> done,
       superline::CallOptions options = {}) {
-    async_call(Shapes::Shared::kLimited, request, std::move(done), options);
+    this->async_call(Shapes::Shared::kLimited, request, std::move(done), options);
   }
 
   // Never answers (the handler drops its responder).
   absl::StatusOr<::google::protobuf::Empty> dropped(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Shared::kDropped, request, options);
+    return this->call(Shapes::Shared::kDropped, request, options);
   }
   void async_dropped(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::google::protobuf::Empty>)> done,
       superline::CallOptions options = {}) {
-    async_call(Shapes::Shared::kDropped, request, std::move(done), options);
+    this->async_call(Shapes::Shared::kDropped, request, std::move(done), options);
   }
 
   // A one-way signal.
   absl::Status poke(const ::shapes::v1::Text& event) {
-    return send_event(Shapes::Shared::kPoke, event);
+    return this->send_event(Shapes::Shared::kPoke, event);
   }
 };
 
-// A client connecting as role "member": its requests and client events, plus the shared ones.
-class ShapesMemberClient : public superline::ContractClient<Shapes, Shapes::Member> {
+// A client connecting as role "shared".
+class ShapesSharedClient
+    : public ShapesSharedCalls<superline::ContractClient<Shapes, Shapes::Shared>> {
  public:
-  using ContractClient::ContractClient;
+  using ShapesSharedCalls::ShapesSharedCalls;
+};
 
-  // Replies with the same text.
-  absl::StatusOr<::shapes::v1::Text> echo(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Shared::kEcho, request, options);
-  }
-  void async_echo(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::shapes::v1::Text>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Shapes::Shared::kEcho, request, std::move(done), options);
-  }
-
-  // Answers later, from another thread.
-  absl::StatusOr<::shapes::v1::Text> slow(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Shared::kSlow, request, options);
-  }
-  void async_slow(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::shapes::v1::Text>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Shapes::Shared::kSlow, request, std::move(done), options);
-  }
-
-  // Always throws.
-  absl::StatusOr<::shapes::v1::Text> crash(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Shared::kCrash, request, options);
-  }
-  void async_crash(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::shapes::v1::Text>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Shapes::Shared::kCrash, request, std::move(done), options);
-  }
-
-  // Fails with a custom error code.
-  absl::StatusOr<::shapes::v1::Count> limited(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Shared::kLimited, request, options);
-  }
-  void async_limited(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::shapes::v1::Count>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Shapes::Shared::kLimited, request, std::move(done), options);
-  }
-
-  // Never answers (the handler drops its responder).
-  absl::StatusOr<::google::protobuf::Empty> dropped(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Shared::kDropped, request, options);
-  }
-  void async_dropped(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::google::protobuf::Empty>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Shapes::Shared::kDropped, request, std::move(done), options);
-  }
-
-  // A one-way signal.
-  absl::Status poke(const ::shapes::v1::Text& event) {
-    return send_event(Shapes::Shared::kPoke, event);
-  }
+// A client connecting as role "member".
+class ShapesMemberClient
+    : public ShapesSharedCalls<superline::ContractClient<Shapes, Shapes::Member>> {
+ public:
+  using ShapesSharedCalls::ShapesSharedCalls;
 
   absl::StatusOr<::shapes::v1::Count> post(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Member::kPost, request, options);
+    return this->call(Shapes::Member::kPost, request, options);
   }
   void async_post(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::shapes::v1::Count>)> done,
       superline::CallOptions options = {}) {
-    async_call(Shapes::Member::kPost, request, std::move(done), options);
+    this->async_call(Shapes::Member::kPost, request, std::move(done), options);
   }
 };
 
-// A client connecting as role "admin": its requests and client events, plus the shared ones.
-class ShapesAdminClient : public superline::ContractClient<Shapes, Shapes::Admin> {
+// A client connecting as role "admin".
+class ShapesAdminClient
+    : public ShapesSharedCalls<superline::ContractClient<Shapes, Shapes::Admin>> {
  public:
-  using ContractClient::ContractClient;
-
-  // Replies with the same text.
-  absl::StatusOr<::shapes::v1::Text> echo(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Shared::kEcho, request, options);
-  }
-  void async_echo(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::shapes::v1::Text>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Shapes::Shared::kEcho, request, std::move(done), options);
-  }
-
-  // Answers later, from another thread.
-  absl::StatusOr<::shapes::v1::Text> slow(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Shared::kSlow, request, options);
-  }
-  void async_slow(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::shapes::v1::Text>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Shapes::Shared::kSlow, request, std::move(done), options);
-  }
-
-  // Always throws.
-  absl::StatusOr<::shapes::v1::Text> crash(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Shared::kCrash, request, options);
-  }
-  void async_crash(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::shapes::v1::Text>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Shapes::Shared::kCrash, request, std::move(done), options);
-  }
-
-  // Fails with a custom error code.
-  absl::StatusOr<::shapes::v1::Count> limited(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Shared::kLimited, request, options);
-  }
-  void async_limited(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::shapes::v1::Count>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Shapes::Shared::kLimited, request, std::move(done), options);
-  }
-
-  // Never answers (the handler drops its responder).
-  absl::StatusOr<::google::protobuf::Empty> dropped(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Shared::kDropped, request, options);
-  }
-  void async_dropped(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::google::protobuf::Empty>)> done,
-      superline::CallOptions options = {}) {
-    async_call(Shapes::Shared::kDropped, request, std::move(done), options);
-  }
-
-  // A one-way signal.
-  absl::Status poke(const ::shapes::v1::Text& event) {
-    return send_event(Shapes::Shared::kPoke, event);
-  }
+  using ShapesSharedCalls::ShapesSharedCalls;
 
   // Same name as the member's: the handlers become member_post and admin_post.
   absl::StatusOr<::shapes::v1::Count> post(const ::shapes::v1::Text& request, superline::CallOptions options = {}) {
-    return call(Shapes::Admin::kPost, request, options);
+    return this->call(Shapes::Admin::kPost, request, options);
   }
   void async_post(const ::shapes::v1::Text& request, std::function<void(absl::StatusOr<::shapes::v1::Count>)> done,
       superline::CallOptions options = {}) {
-    async_call(Shapes::Admin::kPost, request, std::move(done), options);
+    this->async_call(Shapes::Admin::kPost, request, std::move(done), options);
   }
 };
 
