@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
     std::cerr << "chat_server: " << started.message() << "\n";
     return 1;
   }
+  transport.handle_signals();
   std::cout << "listening on " << listen.address << ":" << transport.port() << " node "
             << server.core().node_name() << std::endl;
 
@@ -77,7 +78,7 @@ int main(int argc, char** argv) {
     std::unique_lock<std::mutex> lock(mu);
     while (!stopping.wait_for(lock, std::chrono::seconds(2), [&] { return stopped; })) app.emit_stats();
   });
-  transport.wait_for_signal();
+  transport.wait();
   {
     std::lock_guard<std::mutex> lock(mu);
     stopped = true;

@@ -1,7 +1,7 @@
 // The WebSocket transport: a Boost.Beast listener that upgrades connections (authenticate runs before
 // the 101; a rejection is an HTTP 401), speaks superline.v1 JSON frames, runs the heartbeat, and
 // gives every connection its own strand and a bounded write queue. Beast stays out of this header.
-// Thread-safety: start/stop/wait may be called from any thread; stop is idempotent.
+// Thread-safety: start/stop/wait may be called from any thread but an I/O thread; stop is idempotent.
 #pragma once
 
 #include <chrono>
@@ -37,8 +37,11 @@ class WebSocketServer {
   // Stops accepting, closes every connection with 1001, waits up to `drain` for them to finish,
   // then stops the I/O threads.
   void stop(std::chrono::milliseconds drain = std::chrono::seconds(2));
-  // Blocks until SIGINT or SIGTERM, then stop().
-  void wait_for_signal();
+  // From now on SIGINT and SIGTERM end wait(). Call it before announcing readiness, so an early
+  // signal is not the process's default death.
+  void handle_signals();
+  // Blocks until a handled signal arrives or stop() is called, then stops (draining for 2 s).
+  void wait();
 
  private:
   class Impl;

@@ -3,9 +3,11 @@
 // frames into Server::receive and writes frames queued by any thread, one write in flight.
 #include "superline/websocket.h"
 
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
+#include <optional>
 #include <deque>
-#include <future>
 #include <thread>
 #include <vector>
 
@@ -297,6 +299,7 @@ class WebSocketServer::Impl {
 
   void stop(std::chrono::milliseconds drain) {
     if (stopped_.exchange(true)) return;
+    wake();
     net::post(acceptor_.get_executor(), [this] {
       beast::error_code ignored;
       acceptor_.close(ignored);
@@ -319,17 +322,30 @@ class WebSocketServer::Impl {
     threads_.clear();
   }
 
-  void wait_for_signal() {
-    std::promise<void> signalled;
-    net::signal_set signals(ioc_, SIGINT, SIGTERM);
-    signals.async_wait([&](beast::error_code, int) { signalled.set_value(); });
-    signalled.get_future().wait();
+  void handle_signals() {
+    signals_.emplace(ioc_, SIGINT, SIGTERM);
+    signals_->async_wait([this](beast::error_code ec, int) {
+      if (!ec) wake();
+    });
+  }
+
+  void wait() {
+    {
+      std::unique_lock<std::mutex> lock(wake_mu_);
+      woken_cv_.wait(lock, [this] { return woken_; });
+    }
     stop(std::chrono::seconds(2));
   }
 
   uint16_t port() const { return port_; }
 
  private:
+  void wake() {
+    std::lock_guard<std::mutex> lock(wake_mu_);
+    woken_ = true;
+    woken_cv_.notify_all();
+  }
+
   void accept() {
     acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
@@ -359,6 +375,10 @@ class WebSocketServer::Impl {
   tcp::acceptor acceptor_;
   net::steady_timer heartbeat_;
   std::vector<std::thread> threads_;
+  std::optional<net::signal_set> signals_;
+  std::mutex wake_mu_;
+  std::condition_variable woken_cv_;
+  bool woken_ = false;  // a handled signal arrived, or stop() began
   std::atomic<bool> stopped_{false};
   uint16_t port_ = 0;
 };
@@ -369,6 +389,7 @@ WebSocketServer::~WebSocketServer() { stop(std::chrono::milliseconds(0)); }
 absl::Status WebSocketServer::start() { return impl_->start(); }
 uint16_t WebSocketServer::port() const { return impl_->port(); }
 void WebSocketServer::stop(std::chrono::milliseconds drain) { impl_->stop(drain); }
-void WebSocketServer::wait_for_signal() { impl_->wait_for_signal(); }
+void WebSocketServer::handle_signals() { impl_->handle_signals(); }
+void WebSocketServer::wait() { impl_->wait(); }
 
 }  // namespace superline
