@@ -130,6 +130,21 @@ TEST_F(ShapesOverSockets, ServerWithoutAuthenticatorAdmitsTheSharedRoleOnly) {
   EXPECT_EQ(c->request("post", "{}"), R"({"t":"err","i":1001,"code":"NOT_FOUND","m":"Unknown message: post"})");
 }
 
+TEST(Handshake, AnUpgradeThatNeverCompletesIsCutOff) {
+  superline::ServerOptions options;
+  options.handshake_timeout = 200ms;
+  testing_support::ShapesApp app;
+  shapes::v1::ShapesServer server(app, options);
+  superline::WebSocketServer transport(server, {});
+  ASSERT_TRUE(transport.start().ok());
+  const auto started = std::chrono::steady_clock::now();
+  // Half a request line, then silence: the server must close, long before our 5 s patience ends.
+  const std::string response = raw_exchange(transport.port(), "GET /?role=user HTTP/1.1\r\n", 5s);
+  EXPECT_EQ(response, "");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);
+  EXPECT_EQ(server.core().connection_count(), 0u);
+}
+
 TEST_F(ShapesOverSockets, NonUpgradeRequestsAreRefused) {
   auto d = WsTestClient::dial(transport_.port(), "/");
   ASSERT_TRUE(d.upgraded);  // control: a proper upgrade works

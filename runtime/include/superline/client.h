@@ -84,7 +84,8 @@ class ClientCore {
 template <class Contract, class R>
 class ContractClient {
  public:
-  explicit ContractClient(ClientOptions options) : core_(with_role(std::move(options))) {}
+  explicit ContractClient(ClientOptions options)
+      : default_timeout_(options.request_timeout), core_(with_role(std::move(options))) {}
 
   absl::Status connect(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     return core_.connect(timeout);
@@ -173,13 +174,14 @@ class ContractClient {
                   "this message is not in the client role's surface");
   }
   std::chrono::milliseconds timeout(CallOptions options) const {
-    return options.timeout.count() > 0 ? options.timeout : std::chrono::milliseconds(30'000);
+    return options.timeout.count() > 0 ? options.timeout : default_timeout_;
   }
   static ClientOptions with_role(ClientOptions options) {
     options.params.emplace_back("role", std::string(Contract::info().roles[R::kRoleIndex]));
     return options;
   }
 
+  const std::chrono::milliseconds default_timeout_;
   ClientCore core_;
 };
 

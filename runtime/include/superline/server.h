@@ -99,7 +99,8 @@ class Server {
 
   // ---- Transport side ----
   absl::StatusOr<Admission> authenticate(const Handshake& handshake) const;
-  // Registers an admitted connection and sends it the initial env frame.
+  // Registers an admitted connection and sends it the initial env frame. The connection holds the
+  // outbox weakly: the transport keeps it alive for as long as the socket is.
   std::shared_ptr<Conn> open(Admission admission, std::shared_ptr<Outbox> outbox);
   // One inbound text message.
   void receive(const std::shared_ptr<Conn>& conn, std::string_view text);
