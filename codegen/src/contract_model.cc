@@ -19,8 +19,8 @@ constexpr char kShared[] = "shared";
 
 // Names the generated code itself uses inside the contract struct; a role must not take them.
 const std::set<std::string>& ReservedTypeNames() {
-  static const std::set<std::string> names = {"Role", "Handlers", "ServerToServer", "Method",
-                                              "Server", "Info"};
+  static const std::set<std::string> names = {"Role",   "Handlers", "ServerToServer",
+                                              "Method", "Server",   "Info"};
   return names;
 }
 
@@ -75,8 +75,7 @@ bool ReadRoleMethod(const FileDescriptor* file, const ServiceDescriptor* service
     if (!IsEmpty(method->input_type())) {
       return Fail(error, where,
                   "a server event or topic (stream output) must take google.protobuf.Empty, not " +
-                      method->input_type()->full_name() +
-                      " (parameterized topics are not supported yet)");
+                      method->input_type()->full_name() + " (parameterized topics are not supported yet)");
     }
     out->kind = topic ? MethodKind::kTopic : MethodKind::kEvent;
     out->payload = method->output_type();
@@ -108,8 +107,7 @@ std::string SnakeCase(const std::string& name) {
     if (std::isupper(c)) {
       const bool prev_lower = i > 0 && (std::islower(static_cast<unsigned char>(name[i - 1])) ||
                                         std::isdigit(static_cast<unsigned char>(name[i - 1])));
-      const bool next_lower =
-          i + 1 < name.size() && std::islower(static_cast<unsigned char>(name[i + 1]));
+      const bool next_lower = i + 1 < name.size() && std::islower(static_cast<unsigned char>(name[i + 1]));
       const bool prev_upper = i > 0 && std::isupper(static_cast<unsigned char>(name[i - 1]));
       if (!out.empty() && out.back() != '_' && (prev_lower || (prev_upper && next_lower))) {
         out += '_';
@@ -153,8 +151,7 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
                 "option (superline.contract) \"" + contract + "\" is not a valid C++ identifier");
   }
   model->name = contract;
-  if (file->FindMessageTypeByName(contract) != nullptr ||
-      file->FindEnumTypeByName(contract) != nullptr ||
+  if (file->FindMessageTypeByName(contract) != nullptr || file->FindEnumTypeByName(contract) != nullptr ||
       file->FindServiceByName(contract) != nullptr) {
     return Fail(error, file->name(),
                 "the contract name \"" + contract +
@@ -191,12 +188,13 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
     if (s2s) {
       for (int m = 0; m < service->method_count(); ++m) {
         const MethodDescriptor* method = service->method(m);
-        const bool shape_ok = method->client_streaming() && !method->server_streaming() &&
-                              IsEmpty(method->output_type());
+        const bool shape_ok =
+            method->client_streaming() && !method->server_streaming() && IsEmpty(method->output_type());
         if (!shape_ok || method->options().GetExtension(superline::topic)) {
           return Fail(error, Where(file, service, method),
                       "a method of a (superline.server_to_server) service must be "
-                      "`rpc " + method->name() + "(stream M) returns (google.protobuf.Empty);`");
+                      "`rpc " +
+                          method->name() + "(stream M) returns (google.protobuf.Empty);`");
         }
         MethodModel mm;
         mm.method = method;
@@ -232,8 +230,7 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
     const std::string type_name = PascalCase(role);
     if (ReservedTypeNames().count(type_name) != 0) {
       return Fail(error, Where(file, service, nullptr),
-                  "option (superline.role) = \"" + role + "\" clashes with the generated name " +
-                      type_name);
+                  "option (superline.role) = \"" + role + "\" clashes with the generated name " + type_name);
     }
 
     RoleModel* target = nullptr;
@@ -244,8 +241,8 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
       for (const RoleModel& r : model->roles) {
         if (r.type_name == type_name) {
           return Fail(error, Where(file, service, nullptr),
-                      "option (superline.role) = \"" + role + "\" maps to the same C++ name " +
-                          type_name + " as role \"" + r.name + "\"");
+                      "option (superline.role) = \"" + role + "\" maps to the same C++ name " + type_name +
+                          " as role \"" + r.name + "\"");
         }
       }
       model->roles.push_back(RoleModel{service, role, type_name, {}});
@@ -267,8 +264,8 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
         if (mine.wire_name == inherited.wire_name) {
           return Fail(error, Where(file, role.service, mine.method),
                       "\"" + mine.wire_name + "\" is defined twice in role \"" + role.name +
-                          "\"'s surface (also in shared service " +
-                          inherited.method->service()->full_name() + ")");
+                          "\"'s surface (also in shared service " + inherited.method->service()->full_name() +
+                          ")");
         }
       }
     }

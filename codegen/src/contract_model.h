@@ -2,10 +2,10 @@
 // Building the model is where every contract error is found; printing from it cannot fail.
 #pragma once
 
+#include <google/protobuf/descriptor.h>
+
 #include <string>
 #include <vector>
-
-#include <google/protobuf/descriptor.h>
 
 namespace superline::codegen {
 
@@ -31,15 +31,15 @@ struct MethodModel {
 
 struct RoleModel {
   const google::protobuf::ServiceDescriptor* service = nullptr;  // null for an implicit "shared"
-  std::string name;       // wire name: "user"
-  std::string type_name;  // C++ name: "User"
+  std::string name;                                              // wire name: "user"
+  std::string type_name;                                         // C++ name: "User"
   std::vector<MethodModel> methods;
 };
 
 struct ContractModel {
   const google::protobuf::FileDescriptor* file = nullptr;
-  std::string name;                    // "Chat"
-  std::vector<std::string> namespaces; // {"chat"}
+  std::string name;                     // "Chat"
+  std::vector<std::string> namespaces;  // {"chat"}
   // roles[0] is always "shared" (possibly empty); the others follow in declaration order.
   std::vector<RoleModel> roles;
   std::vector<MethodModel> server_events;

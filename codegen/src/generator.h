@@ -2,17 +2,16 @@
 // foo.superline.cc (typed tags, per-role handler interfaces, dispatch, a typed server and clients).
 #pragma once
 
-#include <string>
-
 #include <google/protobuf/compiler/code_generator.h>
+
+#include <string>
 
 namespace superline::codegen {
 
 class Generator final : public google::protobuf::compiler::CodeGenerator {
  public:
   bool Generate(const google::protobuf::FileDescriptor* file, const std::string& parameter,
-                google::protobuf::compiler::GeneratorContext* context,
-                std::string* error) const override;
+                google::protobuf::compiler::GeneratorContext* context, std::string* error) const override;
   uint64_t GetSupportedFeatures() const override { return FEATURE_PROTO3_OPTIONAL; }
 };
 

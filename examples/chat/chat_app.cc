@@ -42,9 +42,7 @@ void ChatApp::record_peer(const NodeStats& stats) {
   peers_[stats.node()] = stats.conns();
 }
 
-std::string ChatApp::next_id() {
-  return absl::StrCat(server().core().node_name(), "-", ++sequence_);
-}
+std::string ChatApp::next_id() { return absl::StrCat(server().core().node_name(), "-", ++sequence_); }
 
 void ChatApp::publish_presence(const std::string& room, int count) {
   PresenceUpdate update;
@@ -101,7 +99,8 @@ void ChatApp::typing(superline::Conn& conn, const TypingSignal& event) {
 superline::Reply<SendReply> ChatApp::send(superline::Call<SendReply>& call, const SendRequest& request) {
   auto room = server().room(request.room());
   if (!room.contains(call.conn())) {
-    return superline::error(superline::kForbidden, absl::StrCat("not a member of room '", request.room(), "'"));
+    return superline::error(superline::kForbidden,
+                            absl::StrCat("not a member of room '", request.room(), "'"));
   }
   ChatMessage message;
   message.set_room(request.room());

@@ -49,9 +49,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   print("connected to " + options.host + ":" + std::to_string(options.port) + " as " + name);
-  absl::Status subscribed = client.subscribe(chat::Chat::Shared::kPresence, [&](const chat::PresenceUpdate& p) {
-    print("topic presence: room " + p.room() + " has " + std::to_string(p.count()) + " member(s)");
-  });
+  absl::Status subscribed =
+      client.subscribe(chat::Chat::Shared::kPresence, [&](const chat::PresenceUpdate& p) {
+        print("topic presence: room " + p.room() + " has " + std::to_string(p.count()) + " member(s)");
+      });
   print("subscribe presence: " + subscribed.ToString());
 
   chat::JoinRequest join;
@@ -61,7 +62,8 @@ int main(int argc, char** argv) {
     std::cerr << "chat_client: join failed: " << joined.status() << "\n";
     return 1;
   }
-  print("join " + room + ": ok=" + (joined->ok() ? "true" : "false") + " members=" + std::to_string(joined->members()));
+  print("join " + room + ": ok=" + (joined->ok() ? "true" : "false") +
+        " members=" + std::to_string(joined->members()));
 
   chat::SendRequest send;
   send.set_room(room);

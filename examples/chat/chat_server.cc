@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
     const std::string value = argv[++i];
     int number = 0;
     if (flag == "--port") {
-      if (!absl::SimpleAtoi(value, &number) || number < 0 || number > 65535) return usage("bad --port " + value);
+      if (!absl::SimpleAtoi(value, &number) || number < 0 || number > 65535)
+        return usage("bad --port " + value);
       listen.port = static_cast<uint16_t>(number);
       have_port = true;
     } else if (flag == "--node") {

@@ -5,8 +5,8 @@
 
 namespace cf {
 
-using shapes::v1::Shapes;
 using shapes::v1::Count;
+using shapes::v1::Shapes;
 using shapes::v1::Text;
 using superline::Call;
 using superline::Conn;

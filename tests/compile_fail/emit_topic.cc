@@ -2,7 +2,5 @@
 #include "common.h"
 
 namespace cf {
-void use(Conn& conn) {
-  (void)conn.emit(Shapes::Shared::kTicker, shapes::v1::Tick());
-}
+void use(Conn& conn) { (void)conn.emit(Shapes::Shared::kTicker, shapes::v1::Tick()); }
 }  // namespace cf

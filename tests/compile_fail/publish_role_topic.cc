@@ -2,7 +2,5 @@
 #include "common.h"
 
 namespace cf {
-void use(shapes::v1::ShapesServer& srv) {
-  srv.publish(Shapes::Member::kFeed, Text());
-}
+void use(shapes::v1::ShapesServer& srv) { srv.publish(Shapes::Member::kFeed, Text()); }
 }  // namespace cf

@@ -43,18 +43,22 @@ TEST_F(ChatServerTest, JoinRepliesAndPublishesPresence) {
   watcher->send(R"({"t":"sub","i":1,"c":"presence"})");
   EXPECT_EQ(watcher->read(), R"({"t":"res","i":1,"d":null})");
   auto alice = user("alice");
-  EXPECT_EQ(alice->request("join", R"({"room":"lobby"})"), R"({"t":"res","i":1001,"d":{"ok":true,"members":1}})");
+  EXPECT_EQ(alice->request("join", R"({"room":"lobby"})"),
+            R"({"t":"res","i":1001,"d":{"ok":true,"members":1}})");
   EXPECT_TRUE(has(watcher->read(), R"({"t":"pub","c":"presence","d":{"room":"lobby","count":1},"nd":")"));
   auto bob = user("bob");
-  EXPECT_EQ(bob->request("join", R"({"room":"lobby"})"), R"({"t":"res","i":1001,"d":{"ok":true,"members":2}})");
+  EXPECT_EQ(bob->request("join", R"({"room":"lobby"})"),
+            R"({"t":"res","i":1001,"d":{"ok":true,"members":2}})");
   EXPECT_TRUE(has(watcher->read(), R"("d":{"room":"lobby","count":2})"));
 }
 
 TEST_F(ChatServerTest, LeaveRepliesAndPublishesPresence) {
   auto alice = user("alice");
   alice->request("join", R"({"room":"lobby"})");
-  EXPECT_EQ(alice->request("leave", R"({"room":"lobby"})"), R"({"t":"res","i":1002,"d":{"ok":true,"members":0}})");
-  EXPECT_EQ(alice->request("leave", R"({"room":"lobby"})"), R"({"t":"res","i":1003,"d":{"ok":false,"members":0}})");
+  EXPECT_EQ(alice->request("leave", R"({"room":"lobby"})"),
+            R"({"t":"res","i":1002,"d":{"ok":true,"members":0}})");
+  EXPECT_EQ(alice->request("leave", R"({"room":"lobby"})"),
+            R"({"t":"res","i":1003,"d":{"ok":false,"members":0}})");
 }
 
 TEST_F(ChatServerTest, PeersListsNobodyOnASingleNode) {
@@ -72,7 +76,8 @@ TEST_F(ChatServerTest, SendBroadcastsToTheRoomSenderIncluded) {
   auto reply = alice->request("send", R"({"room":"lobby","text":"hi all"})");
   ASSERT_TRUE(has(reply, R"({"t":"res","i":1002,"d":{"id":")")) << *reply;
   EXPECT_FALSE(has(reply, R"("id":"")"));
-  const std::string message = R"({"t":"evt","e":"message","d":{"room":"lobby","text":"hi all","from":"alice"}})";
+  const std::string message =
+      R"({"t":"evt","e":"message","d":{"room":"lobby","text":"hi all","from":"alice"}})";
   EXPECT_EQ(bob->read_until("message"), message);
   EXPECT_TRUE(has(alice->read_until("message", 500ms), "hi all"));  // sender included
   EXPECT_TRUE(carol->quiet_for(200ms));
@@ -93,7 +98,8 @@ TEST_F(ChatServerTest, TypingReachesTheRoomExceptTheSender) {
   bob->request("join", R"({"room":"lobby"})");
   alice->read_until("presence", 200ms);
   alice->send(R"({"t":"cev","m":"typing","d":{"room":"lobby"}})");
-  EXPECT_EQ(bob->read_until("userTyping"), R"({"t":"evt","e":"userTyping","d":{"room":"lobby","from":"alice"}})");
+  EXPECT_EQ(bob->read_until("userTyping"),
+            R"({"t":"evt","e":"userTyping","d":{"room":"lobby","from":"alice"}})");
   EXPECT_FALSE(alice->read_until("userTyping", 300ms).has_value());
 }
 
@@ -103,7 +109,9 @@ TEST_F(ChatServerTest, AnnounceReachesSubscribedUsersOnly) {
   EXPECT_EQ(alice->read(), R"({"t":"res","i":1,"d":null})");
   auto reply = ops->request("announce", R"({"text":"maintenance at noon"})");
   EXPECT_TRUE(has(reply, R"({"t":"res","i":1001,"d":{"id":")"));
-  EXPECT_TRUE(has(alice->read(), R"({"t":"pub","c":"announcements","d":{"text":"maintenance at noon","from":"ops"},"nd":")"));
+  EXPECT_TRUE(
+      has(alice->read(),
+          R"({"t":"pub","c":"announcements","d":{"text":"maintenance at noon","from":"ops"},"nd":")"));
 }
 
 TEST_F(ChatServerTest, RolesSeeOnlyTheirSurfaceAndLearnNothingOfOthers) {
@@ -119,8 +127,10 @@ TEST_F(ChatServerTest, RolesSeeOnlyTheirSurfaceAndLearnNothingOfOthers) {
 
 TEST_F(ChatServerTest, ErrorCodes) {
   auto alice = user("alice");
-  EXPECT_EQ(alice->request("nope", "{}"), R"({"t":"err","i":1001,"code":"NOT_FOUND","m":"Unknown message: nope"})");
-  EXPECT_TRUE(has(alice->request("join", R"({"room":123})"), R"({"t":"err","i":1002,"code":"VALIDATION","m":"Validation failed","d":[{"message":)"));
+  EXPECT_EQ(alice->request("nope", "{}"),
+            R"({"t":"err","i":1001,"code":"NOT_FOUND","m":"Unknown message: nope"})");
+  EXPECT_TRUE(has(alice->request("join", R"({"room":123})"),
+                  R"({"t":"err","i":1002,"code":"VALIDATION","m":"Validation failed","d":[{"message":)"));
   EXPECT_TRUE(has(alice->request("join", R"({"room":""})"), R"({"t":"err","i":1003,"code":"BAD_REQUEST")"));
   alice->send(R"({"t":"sub","i":9,"c":"nope"})");
   EXPECT_EQ(alice->read(), R"({"t":"err","i":9,"code":"NOT_FOUND","m":"Unknown topic: nope"})");

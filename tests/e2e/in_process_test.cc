@@ -38,10 +38,12 @@ TEST(TwoNodesOnOneBus, RoomBroadcastsAndTopicPublishesCrossNodes) {
   EXPECT_TRUE(has(on_b->request("join", R"({"room":"lobby"})"), R"("members":1)"));  // local count
 
   // A shared topic published on B reaches A's subscriber.
-  EXPECT_TRUE(has(on_a->read_until(R"("nd":")" + b.server.node_id()), R"({"t":"pub","c":"presence","d":{"room":"lobby","count":1})"));
+  EXPECT_TRUE(has(on_a->read_until(R"("nd":")" + b.server.node_id()),
+                  R"({"t":"pub","c":"presence","d":{"room":"lobby","count":1})"));
   // A room broadcast on B reaches A's member.
   on_b->request("send", R"({"room":"lobby","text":"from b"})");
-  EXPECT_EQ(on_a->read_until("from b"), R"({"t":"evt","e":"message","d":{"room":"lobby","text":"from b","from":"bo"}})");
+  EXPECT_EQ(on_a->read_until("from b"),
+            R"({"t":"evt","e":"message","d":{"room":"lobby","text":"from b","from":"bo"}})");
   // Excluding the sender works across nodes too.
   on_b->send(R"({"t":"cev","m":"typing","d":{"room":"lobby"}})");
   EXPECT_TRUE(has(on_a->read_until("userTyping"), R"("from":"bo")"));
@@ -57,10 +59,10 @@ TEST(TwoNodesOnOneBus, PeersListWhatOtherNodesSaidNeverThemselves) {
   auto on_a = WsTestClient::open(a.port(), "/?role=user&name=ann");  // A tells B: 1 connection
   auto on_b = WsTestClient::open(b.port(), "/?role=user&name=bo");
   const std::string a_name = a.server.core().node_name(), b_name = b.server.core().node_name();
-  EXPECT_EQ(on_b->request("peers", "{}"),
-            R"({"t":"res","i":1001,"d":{"self":")" + b_name + R"(","peers":[{"node":")" + a_name + R"(","conns":1}]}})");
-  EXPECT_EQ(on_a->request("peers", "{}"),
-            R"({"t":"res","i":1001,"d":{"self":")" + a_name + R"(","peers":[{"node":")" + b_name + R"(","conns":1}]}})");
+  EXPECT_EQ(on_b->request("peers", "{}"), R"({"t":"res","i":1001,"d":{"self":")" + b_name +
+                                              R"(","peers":[{"node":")" + a_name + R"(","conns":1}]}})");
+  EXPECT_EQ(on_a->request("peers", "{}"), R"({"t":"res","i":1001,"d":{"self":")" + a_name +
+                                              R"(","peers":[{"node":")" + b_name + R"(","conns":1}]}})");
 }
 
 TEST(TwoNodesOnOneBus, ServerEventsSkipTheSenderAndIsolateThrowingListeners) {
@@ -71,15 +73,16 @@ TEST(TwoNodesOnOneBus, ServerEventsSkipTheSenderAndIsolateThrowingListeners) {
   std::vector<std::string> heard_a, heard_b;
   int errors_b = 0;
   b.on_error([&](const absl::Status&, const superline::ErrorInfo&) { ++errors_b; });
-  a.on_server(shapes::v1::Shapes::ServerToServer::kSync, [&](const shapes::v1::Count& c, std::string_view from) {
-    heard_a.push_back(std::to_string(c.value()) + "@" + std::string(from));
-  });
-  b.on_server(shapes::v1::Shapes::ServerToServer::kSync, [](const shapes::v1::Count&, std::string_view) {
-    throw std::runtime_error("listener bug");
-  });
-  b.on_server(shapes::v1::Shapes::ServerToServer::kSync, [&](const shapes::v1::Count& c, std::string_view from) {
-    heard_b.push_back(std::to_string(c.value()) + "@" + std::string(from));
-  });
+  a.on_server(shapes::v1::Shapes::ServerToServer::kSync,
+              [&](const shapes::v1::Count& c, std::string_view from) {
+                heard_a.push_back(std::to_string(c.value()) + "@" + std::string(from));
+              });
+  b.on_server(shapes::v1::Shapes::ServerToServer::kSync,
+              [](const shapes::v1::Count&, std::string_view) { throw std::runtime_error("listener bug"); });
+  b.on_server(shapes::v1::Shapes::ServerToServer::kSync,
+              [&](const shapes::v1::Count& c, std::string_view from) {
+                heard_b.push_back(std::to_string(c.value()) + "@" + std::string(from));
+              });
   shapes::v1::Count count;
   count.set_value(7);
   a.emit_server(shapes::v1::Shapes::ServerToServer::kSync, count);
@@ -110,7 +113,8 @@ class ShapesOverSockets : public ::testing::Test {
 
 TEST_F(ShapesOverSockets, InternalLeaksNothingAndIsReported) {
   auto c = WsTestClient::open(transport_.port(), "/");
-  EXPECT_EQ(c->request("crash", "{}"), R"({"t":"err","i":1001,"code":"INTERNAL","m":"Internal server error"})");
+  EXPECT_EQ(c->request("crash", "{}"),
+            R"({"t":"err","i":1001,"code":"INTERNAL","m":"Internal server error"})");
   std::lock_guard<std::mutex> lock(mu_);
   ASSERT_EQ(errors_.size(), 1u);
   EXPECT_NE(errors_[0].find("secret detail"), std::string::npos);
@@ -127,7 +131,8 @@ TEST_F(ShapesOverSockets, CustomCodesDeferredRepliesAndOutOfOrderAnswers) {
 
 TEST_F(ShapesOverSockets, ServerWithoutAuthenticatorAdmitsTheSharedRoleOnly) {
   auto c = WsTestClient::open(transport_.port(), "/?role=admin");
-  EXPECT_EQ(c->request("post", "{}"), R"({"t":"err","i":1001,"code":"NOT_FOUND","m":"Unknown message: post"})");
+  EXPECT_EQ(c->request("post", "{}"),
+            R"({"t":"err","i":1001,"code":"NOT_FOUND","m":"Unknown message: post"})");
 }
 
 TEST(Handshake, AnUpgradeThatNeverCompletesIsCutOff) {

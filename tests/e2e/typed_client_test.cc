@@ -42,7 +42,8 @@ class ChatClientTest : public ::testing::Test {
   uint16_t port() const { return transport_->port(); }
   chat::ChatApp app_;
   chat::ChatServer server_{app_};
-  std::unique_ptr<superline::WebSocketServer> transport_ = std::make_unique<superline::WebSocketServer>(server_, superline::ListenOptions{});
+  std::unique_ptr<superline::WebSocketServer> transport_ =
+      std::make_unique<superline::WebSocketServer>(server_, superline::ListenOptions{});
 };
 
 TEST_F(ChatClientTest, TypedRequestsEventsAndTopics) {
@@ -53,9 +54,12 @@ TEST_F(ChatClientTest, TypedRequestsEventsAndTopics) {
   alice.on(chat::Chat::Shared::kMessage, [&](const chat::ChatMessage& m) {
     if (m.text() == "hi" && m.from() == "alice") ++messages;
   });
-  ASSERT_TRUE(alice.subscribe(chat::Chat::Shared::kPresence, [&](const chat::PresenceUpdate& p) {
-    if (p.room() == "lobby") presence = p.count();
-  }).ok());
+  ASSERT_TRUE(alice
+                  .subscribe(chat::Chat::Shared::kPresence,
+                             [&](const chat::PresenceUpdate& p) {
+                               if (p.room() == "lobby") presence = p.count();
+                             })
+                  .ok());
 
   chat::JoinRequest join;
   join.set_room("lobby");
@@ -107,7 +111,9 @@ TEST_F(ChatClientTest, ReconnectsAndResubscribes) {
   chat::ChatUserClient alice(options_for(port(), "alice"));
   ASSERT_TRUE(alice.connect().ok());
   std::atomic<int> announcements{0};
-  ASSERT_TRUE(alice.subscribe(chat::Chat::User::kAnnouncements, [&](const chat::Announcement&) { ++announcements; }).ok());
+  ASSERT_TRUE(
+      alice.subscribe(chat::Chat::User::kAnnouncements, [&](const chat::Announcement&) { ++announcements; })
+          .ok());
 
   const uint16_t first_port = port();
   transport_.reset();  // the server goes away: every connection drops
@@ -117,7 +123,8 @@ TEST_F(ChatClientTest, ReconnectsAndResubscribes) {
   transport_ = std::make_unique<superline::WebSocketServer>(server_, same_port);
   ASSERT_TRUE(transport_->start().ok());
 
-  ASSERT_TRUE(eventually([&] { return alice.core().opens() == 2 && server_.core().connection_count() == 1; }));
+  ASSERT_TRUE(
+      eventually([&] { return alice.core().opens() == 2 && server_.core().connection_count() == 1; }));
   // The subscription was re-sent on reopen: an announcement reaches the client again.
   ASSERT_TRUE(eventually([&] {
     chat::Announcement a;
@@ -131,7 +138,8 @@ class ShapesClientTest : public ::testing::Test {
  protected:
   ShapesClientTest() {
     server_.authenticate([](const superline::Handshake& h) -> absl::StatusOr<superline::Admission> {
-      if (h.query_param("role") == "member") return shapes::v1::Shapes::admit(shapes::v1::Shapes::Role::kMember);
+      if (h.query_param("role") == "member")
+        return shapes::v1::Shapes::admit(shapes::v1::Shapes::Role::kMember);
       return shapes::v1::Shapes::admit(shapes::v1::Shapes::Role::kShared);
     });
     EXPECT_TRUE(transport_.start().ok());

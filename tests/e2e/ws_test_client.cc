@@ -6,14 +6,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <functional>
-#include <stdexcept>
-#include <thread>
-
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <functional>
+#include <stdexcept>
+#include <thread>
 
 namespace e2e {
 
@@ -58,11 +57,13 @@ WsTestClient::~WsTestClient() {
   beast::get_lowest_layer(state_->ws).socket().close(ec);
 }
 
-WsTestClient::Dial WsTestClient::dial(uint16_t port, const std::string& target, const std::string& subprotocol) {
+WsTestClient::Dial WsTestClient::dial(uint16_t port, const std::string& target,
+                                      const std::string& subprotocol) {
   auto state = std::make_unique<State>();
   Dial result;
   beast::error_code ec;
-  beast::get_lowest_layer(state->ws).socket().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
+  beast::get_lowest_layer(state->ws).socket().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
+                                                      ec);
   if (ec) throw std::runtime_error("connect: " + ec.message());
   beast::get_lowest_layer(state->ws).socket().set_option(tcp::no_delay(true), ec);
   if (!subprotocol.empty()) {
@@ -126,8 +127,9 @@ std::optional<std::string> WsTestClient::read(std::chrono::milliseconds timeout)
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!closed_) {
-    const auto left = std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                                  deadline - std::chrono::steady_clock::now()));
+    const auto left = std::max(
+        std::chrono::milliseconds(0),
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
     if (!state_->read_pending) {
       state_->read_pending = true;
       state_->read_done = false;
@@ -158,12 +160,14 @@ std::optional<std::string> WsTestClient::read(std::chrono::milliseconds timeout)
   return std::nullopt;
 }
 
-std::optional<std::string> WsTestClient::read_until(std::string_view needle, std::chrono::milliseconds timeout) {
+std::optional<std::string> WsTestClient::read_until(std::string_view needle,
+                                                    std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::deque<std::string> passed;
   std::optional<std::string> found;
   while (!found) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     auto frame = read(left);
     if (!frame) break;

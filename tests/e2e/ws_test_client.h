@@ -21,8 +21,8 @@ class WsTestClient {
  public:
   struct Dial {
     bool upgraded = false;
-    int http_status = 0;              // when the upgrade was refused
-    std::string subprotocol;          // the server's Sec-WebSocket-Protocol, if any
+    int http_status = 0;      // when the upgrade was refused
+    std::string subprotocol;  // the server's Sec-WebSocket-Protocol, if any
     std::unique_ptr<WsTestClient> client;
   };
 

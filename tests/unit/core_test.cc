@@ -13,10 +13,10 @@
 
 namespace {
 
-using testing_support::ShapesApp;
 using shapes::v1::Shapes;
 using shapes::v1::ShapesServer;
 using shapes::v1::Text;
+using testing_support::ShapesApp;
 
 class RecordingOutbox final : public superline::Outbox {
  public:
@@ -110,7 +110,10 @@ struct Client {
 
 class CoreTest : public ::testing::Test {
  protected:
-  CoreTest() { server_.on_error([this](const absl::Status& s, const superline::ErrorInfo&) { errors_.push_back(s.ToString()); }); }
+  CoreTest() {
+    server_.on_error(
+        [this](const absl::Status& s, const superline::ErrorInfo&) { errors_.push_back(s.ToString()); });
+  }
 
   Client connect(Shapes::Role role = Shapes::Role::kShared, ShapesServer* server = nullptr) {
     Client c;
@@ -178,7 +181,9 @@ TEST_F(CoreTest, WrongTypeIsValidation) {
   Client c = connect();
   receive(c, R"({"t":"req","i":6,"m":"echo","d":{"value":123}})");
   const std::string err = c.outbox->last();
-  EXPECT_NE(err.find(R"("i":6,"code":"VALIDATION","m":"Validation failed","d":[{"message":)"), std::string::npos) << err;
+  EXPECT_NE(err.find(R"("i":6,"code":"VALIDATION","m":"Validation failed","d":[{"message":)"),
+            std::string::npos)
+      << err;
 }
 
 TEST_F(CoreTest, UnknownFieldsAreIgnoredUnlessStrict) {
@@ -212,7 +217,8 @@ TEST_F(CoreTest, MalformedFramesGetAConnectionLevelErrorAndTheConnectionStays) {
 
 TEST_F(CoreTest, DeeplyNestedJsonIsRefused) {
   Client c = connect();
-  std::string deep = R"({"t":"req","i":1,"m":"echo","d":)" + std::string(200, '[') + std::string(200, ']') + "}";
+  std::string deep =
+      R"({"t":"req","i":1,"m":"echo","d":)" + std::string(200, '[') + std::string(200, ']') + "}";
   receive(c, deep);
   EXPECT_NE(c.outbox->last().find(R"("code":"BAD_REQUEST")"), std::string::npos);
 }
@@ -240,7 +246,9 @@ TEST_F(CoreTest, DeferredReplyFromAnotherThread) {
 TEST_F(CoreTest, DroppedResponderAnswersInternal) {
   Client c = connect();
   receive(c, R"({"t":"req","i":12,"m":"dropped","d":{}})");
-  EXPECT_EQ(c.outbox->last(), R"({"t":"err","i":12,"code":"INTERNAL","m":"the handler dropped the request without answering"})");
+  EXPECT_EQ(
+      c.outbox->last(),
+      R"({"t":"err","i":12,"code":"INTERNAL","m":"the handler dropped the request without answering"})");
 }
 
 TEST_F(CoreTest, ClientEventRunsItsHandlerWithoutReply) {
@@ -259,7 +267,8 @@ TEST_F(CoreTest, TopicSubscribePublishUnsubscribe) {
   shapes::v1::Tick tick;
   tick.set_seq(7);
   server_.publish(Shapes::Shared::kTicker, tick);
-  EXPECT_EQ(c.outbox->last(), R"({"t":"pub","c":"ticker","d":{"seq":"7","tags":[]},"nd":")" + server_.node_id() + R"("})");
+  EXPECT_EQ(c.outbox->last(),
+            R"({"t":"pub","c":"ticker","d":{"seq":"7","tags":[]},"nd":")" + server_.node_id() + R"("})");
   receive(c, R"({"t":"unsub","c":"ticker"})");
   const size_t before = c.outbox->texts().size();
   server_.publish(Shapes::Shared::kTicker, tick);
@@ -413,7 +422,8 @@ TEST_F(CoreTest, TwoNodesOnOneBus) {
   shapes::v1::Tick tick;
   tick.set_seq(1);
   other.publish(Shapes::Shared::kTicker, tick);
-  EXPECT_EQ(here.outbox->last(), R"({"t":"pub","c":"ticker","d":{"seq":"1","tags":[]},"nd":")" + other.node_id() + R"("})");
+  EXPECT_EQ(here.outbox->last(),
+            R"({"t":"pub","c":"ticker","d":{"seq":"1","tags":[]},"nd":")" + other.node_id() + R"("})");
   EXPECT_NE(server_.node_id(), other.node_id());
 }
 

@@ -5,9 +5,9 @@
 namespace {
 
 TEST(Status, WireCodesRoundTrip) {
-  for (std::string_view code : {superline::kBadRequest, superline::kUnauthorized, superline::kForbidden,
-                                superline::kNotFound, superline::kTimeout, superline::kValidation,
-                                superline::kDisconnected, superline::kInternal}) {
+  for (std::string_view code :
+       {superline::kBadRequest, superline::kUnauthorized, superline::kForbidden, superline::kNotFound,
+        superline::kTimeout, superline::kValidation, superline::kDisconnected, superline::kInternal}) {
     EXPECT_EQ(superline::error_code(superline::error(code, "m")), code);
   }
   const absl::Status custom = superline::error("RATE_LIMITED", "slow down");

@@ -30,8 +30,12 @@ TEST(WireJson, RefusesWhatIsNotAFrame) {
 }
 
 TEST(WireJson, LimitsNesting) {
-  EXPECT_TRUE(superline::parse_wire_frame(R"({"t":"a","d":)" + std::string(60, '[') + std::string(60, ']') + "}").ok());
-  EXPECT_FALSE(superline::parse_wire_frame(R"({"t":"a","d":)" + std::string(70, '[') + std::string(70, ']') + "}").ok());
+  EXPECT_TRUE(
+      superline::parse_wire_frame(R"({"t":"a","d":)" + std::string(60, '[') + std::string(60, ']') + "}")
+          .ok());
+  EXPECT_FALSE(
+      superline::parse_wire_frame(R"({"t":"a","d":)" + std::string(70, '[') + std::string(70, ']') + "}")
+          .ok());
 }
 
 }  // namespace

@@ -139,8 +139,9 @@ class ContractClient {
   absl::StatusOr<typename E::Reply> call(E event, const P& request, CallOptions options) {
     auto done = std::make_shared<std::promise<absl::StatusOr<typename E::Reply>>>();
     auto result = done->get_future();
-    async_call(event, request, [done](absl::StatusOr<typename E::Reply> r) { done->set_value(std::move(r)); },
-               options);
+    async_call(
+        event, request, [done](absl::StatusOr<typename E::Reply> r) { done->set_value(std::move(r)); },
+        options);
     return result.get();  // the request's own timeout always settles it
   }
 
@@ -149,15 +150,16 @@ class ContractClient {
                   CallOptions options) {
     static_assert(E::kKind == MethodKind::kRequest, "call takes a request");
     static_assert(std::is_same_v<P, typename E::Payload>, "the request type does not match the contract");
-    core_.request(std::string(E::kName), payload_json(request),
-                  [done = std::move(done)](ClientCore::Result r) {
-                    if (!r.ok()) return done(r.status());
-                    typename E::Reply reply;
-                    absl::Status parsed = decode_payload(*r, reply);
-                    if (!parsed.ok()) return done(error(kValidation, std::string(parsed.message())));
-                    done(std::move(reply));
-                  },
-                  options.timeout);
+    core_.request(
+        std::string(E::kName), payload_json(request),
+        [done = std::move(done)](ClientCore::Result r) {
+          if (!r.ok()) return done(r.status());
+          typename E::Reply reply;
+          absl::Status parsed = decode_payload(*r, reply);
+          if (!parsed.ok()) return done(error(kValidation, std::string(parsed.message())));
+          done(std::move(reply));
+        },
+        options.timeout);
   }
 
   template <class E, class P>

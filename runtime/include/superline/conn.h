@@ -24,10 +24,10 @@ namespace superline {
 
 // WebSocket close codes the runtime uses.
 inline constexpr uint16_t kCloseNormal = 1000;
-inline constexpr uint16_t kCloseGoingAway = 1001;       // graceful shutdown
+inline constexpr uint16_t kCloseGoingAway = 1001;  // graceful shutdown
 inline constexpr uint16_t kClosePolicy = 1008;
-inline constexpr uint16_t kCloseTooBig = 1009;          // oversize message
-inline constexpr uint16_t kCloseTryAgainLater = 1013;   // slow consumer over its queue cap
+inline constexpr uint16_t kCloseTooBig = 1009;         // oversize message
+inline constexpr uint16_t kCloseTryAgainLater = 1013;  // slow consumer over its queue cap
 
 // Where a connection's outbound frames go: a WebSocket session, or a test double.
 // Thread-safety: both methods may be called from any thread and must not block.
@@ -108,9 +108,8 @@ absl::Status Conn::emit(E, const P& payload) {
   static_assert(std::is_same_v<P, typename E::Payload>,
                 "conn.emit: the payload type does not match the event's message type");
   if (E::kRoleIndex != kSharedRole && E::kRoleIndex != role_) {
-    return absl::FailedPreconditionError("event '" + std::string(E::kName) +
-                                         "' is not in role '" + std::string(role_name_) +
-                                         "''s surface");
+    return absl::FailedPreconditionError("event '" + std::string(E::kName) + "' is not in role '" +
+                                         std::string(role_name_) + "''s surface");
   }
   send(encode_event(E::kName, payload));
   return absl::OkStatus();

@@ -2,10 +2,10 @@
 // Thread-safety: immutable after construction (generated code builds one static instance).
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <string_view>
 #include <vector>
-
-#include <google/protobuf/message.h>
 
 namespace superline {
 
@@ -22,8 +22,8 @@ inline constexpr int kSharedRole = 0;  // roles[0]: inherited by every role
 struct MethodInfo {
   std::string_view name;  // wire name
   MethodKind kind;
-  int role;       // index into ContractInfo::roles; -1 for server events
-  int dispatch;   // for requests and client events: the generated dispatch id; else -1
+  int role;      // index into ContractInfo::roles; -1 for server events
+  int dispatch;  // for requests and client events: the generated dispatch id; else -1
   const google::protobuf::Message* payload;  // default instance of what the sender sends
   const google::protobuf::Message* reply;    // requests: default instance of the reply; else null
 };

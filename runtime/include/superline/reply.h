@@ -3,14 +3,14 @@
 // Thread-safety: Responder may be copied and used from any thread; the first answer wins.
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
-
-#include <google/protobuf/message.h>
 
 #include "absl/status/status.h"
 #include "superline/conn.h"
@@ -52,9 +52,9 @@ inline constexpr Deferred kDeferred{};
 template <class T>
 class Reply {
  public:
-  Reply(T value) : value_(std::move(value)) {}                // NOLINT: implicit on purpose
-  Reply(absl::Status error) : error_(std::move(error)) {}     // NOLINT
-  Reply(Deferred) : deferred_(true) {}                        // NOLINT
+  Reply(T value) : value_(std::move(value)) {}             // NOLINT: implicit on purpose
+  Reply(absl::Status error) : error_(std::move(error)) {}  // NOLINT
+  Reply(Deferred) : deferred_(true) {}                     // NOLINT
 
   bool deferred() const { return deferred_; }
   const std::optional<T>& value() const { return value_; }

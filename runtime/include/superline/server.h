@@ -120,10 +120,8 @@ class Server {
 
   void handle_request(const std::shared_ptr<Conn>& conn, std::string_view id, std::string_view name,
                       std::string_view data);
-  void handle_client_event(const std::shared_ptr<Conn>& conn, std::string_view name,
-                           std::string_view data);
-  void handle_subscribe(const std::shared_ptr<Conn>& conn, std::string_view id,
-                        std::string_view topic);
+  void handle_client_event(const std::shared_ptr<Conn>& conn, std::string_view name, std::string_view data);
+  void handle_subscribe(const std::shared_ptr<Conn>& conn, std::string_view id, std::string_view topic);
   void handle_unsubscribe(const std::shared_ptr<Conn>& conn, std::string_view topic);
   const MethodInfo* resolve(int role, std::string_view name) const;
   std::string topic_channel(int role, std::string_view topic) const;  // "" if unknown

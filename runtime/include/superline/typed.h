@@ -82,8 +82,7 @@ class RoleScope {
   template <class E, class P>
   void publish(E, const P& payload) {
     static_assert(E::kKind == MethodKind::kTopic, "for_role(R).publish takes a topic");
-    static_assert(E::kRoleIndex == R::kRoleIndex,
-                  "for_role(R).publish takes role R's own topics only");
+    static_assert(E::kRoleIndex == R::kRoleIndex, "for_role(R).publish takes role R's own topics only");
     internal::check_payload<E, P>();
     const std::string_view ns = Contract::info().roles[R::kRoleIndex];
     server_.publish(internal::topic_channel(ns, E::kName),

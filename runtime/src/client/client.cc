@@ -3,16 +3,15 @@
 // topic on each open, and fails in-flight requests with DISCONNECTED when the connection drops.
 #include "superline/client.h"
 
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 #include <cmath>
 #include <deque>
 #include <map>
 #include <optional>
 #include <random>
 #include <thread>
-
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -47,7 +46,8 @@ std::string url_encode(std::string_view in) {
 std::chrono::milliseconds reconnect_delay(const ClientOptions& options, int attempt, double unit) {
   const double max = static_cast<double>(options.reconnect_max.count());
   // pow overflows to inf for a huge attempt; min() then yields max, as it should.
-  const double raw = std::min(max, options.reconnect_base.count() * std::pow(options.reconnect_factor, attempt));
+  const double raw =
+      std::min(max, options.reconnect_base.count() * std::pow(options.reconnect_factor, attempt));
   return std::chrono::milliseconds(static_cast<int64_t>(raw / 2 + unit * raw / 2));
 }
 
@@ -69,8 +69,8 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
       if (!dialing_ && !open_) dial();
     });
     if (result.wait_for(timeout) != std::future_status::ready) {
-      return error(kTimeout, absl::StrCat("no connection to ", options_.host, ":", options_.port,
-                                          " within ", timeout.count(), " ms"));
+      return error(kTimeout, absl::StrCat("no connection to ", options_.host, ":", options_.port, " within ",
+                                          timeout.count(), " ms"));
     }
     return result.get();
   }
@@ -106,7 +106,8 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
   void request(std::string name, std::string payload, std::function<void(Result)> done,
                std::chrono::milliseconds timeout) {
     if (timeout.count() <= 0) timeout = options_.request_timeout;
-    net::post(ioc_, [this, name = std::move(name), payload = std::move(payload), done = std::move(done), timeout]() mutable {
+    net::post(ioc_, [this, name = std::move(name), payload = std::move(payload), done = std::move(done),
+                     timeout]() mutable {
       if (closed_) return done(error(kDisconnected, "Client closed"));
       const int64_t id = ++next_id_;
       std::string frame = absl::StrCat(R"({"t":"req","i":)", id, R"(,"m":)");
@@ -150,7 +151,8 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
 
   void subscribe(std::string topic, std::function<void(std::string_view)> handler,
                  std::function<void(absl::Status)> ready) {
-    net::post(ioc_, [this, topic = std::move(topic), handler = std::move(handler), ready = std::move(ready)]() mutable {
+    net::post(ioc_, [this, topic = std::move(topic), handler = std::move(handler),
+                     ready = std::move(ready)]() mutable {
       if (closed_) {
         if (ready) ready(error(kDisconnected, "Client closed"));
         return;
@@ -197,18 +199,19 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
   void dial() {
     dialing_ = true;
     ws_.emplace(net::make_strand(ioc_));
-    resolver_.async_resolve(options_.host, std::to_string(options_.port),
-                            [this, self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
-                              if (ec) return dial_failed(ec);
-                              beast::get_lowest_layer(*ws_).expires_after(std::chrono::seconds(10));
-                              beast::get_lowest_layer(*ws_).async_connect(
-                                  results, [this, self](beast::error_code ec, const tcp::endpoint&) {
-                                    if (ec) return dial_failed(ec);
-                                    beast::error_code ignored;
-                                    beast::get_lowest_layer(*ws_).socket().set_option(tcp::no_delay(true), ignored);
-                                    handshake();
-                                  });
-                            });
+    resolver_.async_resolve(
+        options_.host, std::to_string(options_.port),
+        [this, self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
+          if (ec) return dial_failed(ec);
+          beast::get_lowest_layer(*ws_).expires_after(std::chrono::seconds(10));
+          beast::get_lowest_layer(*ws_).async_connect(
+              results, [this, self](beast::error_code ec, const tcp::endpoint&) {
+                if (ec) return dial_failed(ec);
+                beast::error_code ignored;
+                beast::get_lowest_layer(*ws_).socket().set_option(tcp::no_delay(true), ignored);
+                handshake();
+              });
+        });
   }
 
   void handshake() {
@@ -356,7 +359,8 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void schedule_retry() {
-    retry_.expires_after(reconnect_delay(options_, attempt_++, std::uniform_real_distribution<double>(0, 1)(rng_)));
+    retry_.expires_after(
+        reconnect_delay(options_, attempt_++, std::uniform_real_distribution<double>(0, 1)(rng_)));
     retry_.async_wait([this, self = shared_from_this()](beast::error_code ec) {
       if (!ec && !closed_) dial();
     });
@@ -371,12 +375,13 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
     if (write_queue_.empty() || !open_) return;
     writing_ = true;
     ws_->text(true);
-    ws_->async_write(net::buffer(write_queue_.front()), [this, self = shared_from_this()](beast::error_code ec, size_t) {
-      writing_ = false;
-      if (ec) return;
-      if (!write_queue_.empty()) write_queue_.pop_front();
-      write_next();
-    });
+    ws_->async_write(net::buffer(write_queue_.front()),
+                     [this, self = shared_from_this()](beast::error_code ec, size_t) {
+                       writing_ = false;
+                       if (ec) return;
+                       if (!write_queue_.empty()) write_queue_.pop_front();
+                       write_next();
+                     });
   }
 
   void fail_all(const absl::Status& status) {

@@ -88,8 +88,6 @@ void MemoryAdapter::unsubscribe(const std::string& channel) {
   }
 }
 
-void MemoryAdapter::publish(const std::string& channel, Payload payload) {
-  bus_->publish(channel, payload);
-}
+void MemoryAdapter::publish(const std::string& channel, Payload payload) { bus_->publish(channel, payload); }
 
 }  // namespace superline

@@ -6,9 +6,9 @@
 #include <exception>
 #include <random>
 
-#include "text.h"
 #include "superline/channel.pb.h"
 #include "superline/status.h"
+#include "text.h"
 #include "wire_json.h"
 
 namespace superline {
@@ -73,8 +73,8 @@ Frame error_frame(std::string_view id, const absl::Status& status) {
 // Local interest in one adapter channel.
 struct Server::Channel {
   absl::flat_hash_map<std::string, std::shared_ptr<Conn>> members;  // by connection id
-  bool live = false;  // the adapter confirmed the subscription
-  std::vector<std::function<void(absl::Status)>> waiting;  // join() callers waiting for `live`
+  bool live = false;                                                // the adapter confirmed the subscription
+  std::vector<std::function<void(absl::Status)>> waiting;           // join() callers waiting for `live`
 };
 
 std::string_view Handshake::query_param(std::string_view name) const {
@@ -102,9 +102,8 @@ Server::Server(const ContractInfo& contract, Dispatch dispatch, ServerOptions op
       if (m.role == kSharedRole || m.role == static_cast<int>(r)) surfaces_[r][absl_view(m.name)] = &m;
     }
   }
-  adapter_->set_handler([this](std::string_view channel, const Payload& payload) {
-    on_adapter_message(channel, payload);
-  });
+  adapter_->set_handler(
+      [this](std::string_view channel, const Payload& payload) { on_adapter_message(channel, payload); });
 }
 
 Server::~Server() { adapter_->set_handler(nullptr); }
@@ -146,17 +145,18 @@ absl::StatusOr<Admission> Server::authenticate(const Handshake& handshake) const
   }
   if (admission.ok() &&
       (admission->role < 0 || admission->role >= static_cast<int>(contract_.roles.size()))) {
-    return absl::InternalError(cat("authenticator returned role index ", admission->role,
-                                            ", not a role of contract ", contract_.name));
+    const absl::Status wrong = absl::InternalError(cat("authenticator returned role index ", admission->role,
+                                                       ", not a role of contract ", contract_.name));
+    report(wrong, {"connection", "authenticate", {}});
+    return wrong;
   }
   return admission;
 }
 
 std::shared_ptr<Conn> Server::open(Admission admission, std::shared_ptr<Outbox> outbox) {
   const int role = admission.role;
-  auto conn = std::make_shared<Conn>(random_uuid(), role, contract_.roles[role],
-                                     std::move(admission.ctx), std::move(admission.user_id),
-                                     std::move(outbox));
+  auto conn = std::make_shared<Conn>(random_uuid(), role, contract_.roles[role], std::move(admission.ctx),
+                                     std::move(admission.user_id), std::move(outbox));
   {
     absl::MutexLock lock(&conns_mu_);
     conns_[conn->id()] = conn;
@@ -262,8 +262,8 @@ const MethodInfo* Server::resolve(int role, std::string_view name) const {
   return it == surface.end() ? nullptr : it->second;
 }
 
-void Server::handle_request(const std::shared_ptr<Conn>& conn, std::string_view id,
-                            std::string_view name, std::string_view data) {
+void Server::handle_request(const std::shared_ptr<Conn>& conn, std::string_view id, std::string_view name,
+                            std::string_view data) {
   const MethodInfo* method = resolve(conn->role(), name);
   if (method == nullptr || method->kind != MethodKind::kRequest) {
     return send_error(*conn, id, error(kNotFound, cat("Unknown message: ", name)));
@@ -459,7 +459,8 @@ void Server::on_server_event(const channel::ChannelMessage& message) {
   std::vector<ServerEventListener> listeners;
   {
     absl::MutexLock lock(&listeners_mu_);
-    if (auto it = server_listeners_.find(absl_view(name)); it != server_listeners_.end()) listeners = it->second;
+    if (auto it = server_listeners_.find(absl_view(name)); it != server_listeners_.end())
+      listeners = it->second;
   }
   for (const auto& listener : listeners) {
     try {

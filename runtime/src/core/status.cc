@@ -34,13 +34,19 @@ std::string error_code(const absl::Status& status) {
     case absl::StatusCode::kOutOfRange:
     case absl::StatusCode::kFailedPrecondition:
       return std::string(kBadRequest);
-    case absl::StatusCode::kUnauthenticated: return std::string(kUnauthorized);
-    case absl::StatusCode::kPermissionDenied: return std::string(kForbidden);
-    case absl::StatusCode::kNotFound: return std::string(kNotFound);
-    case absl::StatusCode::kDeadlineExceeded: return std::string(kTimeout);
+    case absl::StatusCode::kUnauthenticated:
+      return std::string(kUnauthorized);
+    case absl::StatusCode::kPermissionDenied:
+      return std::string(kForbidden);
+    case absl::StatusCode::kNotFound:
+      return std::string(kNotFound);
+    case absl::StatusCode::kDeadlineExceeded:
+      return std::string(kTimeout);
     case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kCancelled: return std::string(kDisconnected);
-    default: return std::string(kInternal);
+    case absl::StatusCode::kCancelled:
+      return std::string(kDisconnected);
+    default:
+      return std::string(kInternal);
   }
 }
 

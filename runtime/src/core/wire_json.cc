@@ -34,8 +34,8 @@ absl::StatusOr<WireFrame> parse_wire_frame(std::string_view text) {
   if (!read_string(obj, "t", frame.t) || frame.t.empty()) {
     return absl::InvalidArgumentError("malformed frame: \"t\" must be a non-empty string");
   }
-  if (!read_string(obj, "m", frame.m) || !read_string(obj, "c", frame.c) ||
-      !read_string(obj, "e", frame.e) || !read_string(obj, "code", frame.code)) {
+  if (!read_string(obj, "m", frame.m) || !read_string(obj, "c", frame.c) || !read_string(obj, "e", frame.e) ||
+      !read_string(obj, "code", frame.code)) {
     return absl::InvalidArgumentError("malformed frame: \"m\", \"c\", \"e\" and \"code\" must be strings");
   }
   if (auto it = obj.find("i"); it != obj.end()) {

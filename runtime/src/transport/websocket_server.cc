@@ -1,22 +1,20 @@
 // Boost.Beast transport. A Session owns itself (shared_from_this) and runs on its own strand: it
 // reads the HTTP upgrade under the handshake timeout, asks the core to authenticate it, then reads
 // frames into Server::receive and writes frames queued by any thread, one write in flight.
-#include "superline/websocket.h"
-
-#include <condition_variable>
-#include <csignal>
-#include <mutex>
-#include <optional>
-#include <deque>
-#include <thread>
-#include <vector>
-
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <condition_variable>
+#include <csignal>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/ascii.h"
+#include "superline/websocket.h"
 #include "text.h"
 
 namespace superline {
@@ -39,7 +37,9 @@ std::string percent_decode(std::string_view in) {
       out += ' ';
     } else if (in[i] == '%' && i + 2 < in.size() && absl::ascii_isxdigit(in[i + 1]) &&
                absl::ascii_isxdigit(in[i + 2])) {
-      auto hex = [](char c) { return absl::ascii_isdigit(c) ? c - '0' : (absl::ascii_tolower(c) - 'a' + 10); };
+      auto hex = [](char c) {
+        return absl::ascii_isdigit(c) ? c - '0' : (absl::ascii_tolower(c) - 'a' + 10);
+      };
       out += static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2]));
       i += 2;
     } else {
@@ -119,7 +119,8 @@ class Session final : public Outbox, public std::enable_shared_from_this<Session
     if (ec) return;  // timeout, garbage or early close: nothing was upgraded, nothing to report
     request_ = parser_->release();
     parser_.reset();
-    if (!websocket::is_upgrade(request_)) return reject(http::status::bad_request, "expected a WebSocket upgrade\n");
+    if (!websocket::is_upgrade(request_))
+      return reject(http::status::bad_request, "expected a WebSocket upgrade\n");
     absl::StatusOr<Admission> admission =
         server_.authenticate(read_handshake(request_, beast::get_lowest_layer(ws_).socket()));
     if (!admission.ok()) return reject(http::status::unauthorized, "");
@@ -240,7 +241,7 @@ class Session final : public Outbox, public std::enable_shared_from_this<Session
     if (closing_ || !conn_) return;
     closing_ = true;
     close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code),
-                                           beast::string_view(reason.data(), reason.size()));
+                                            beast::string_view(reason.data(), reason.size()));
     if (!writing_) write_next();
   }
 
@@ -280,7 +281,8 @@ class WebSocketServer::Impl {
   absl::Status start() {
     beast::error_code ec;
     auto address = net::ip::make_address(options_.address, ec);
-    if (ec) return absl::InvalidArgumentError("bad listen address '" + options_.address + "': " + ec.message());
+    if (ec)
+      return absl::InvalidArgumentError("bad listen address '" + options_.address + "': " + ec.message());
     tcp::endpoint endpoint(address, options_.port);
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);

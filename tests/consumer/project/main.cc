@@ -6,7 +6,8 @@
 
 class Greeter final : public hello::Hello::Handlers {
  public:
-  superline::Reply<hello::Greeting> greet(superline::Call<hello::Greeting>&, const hello::Name& name) override {
+  superline::Reply<hello::Greeting> greet(superline::Call<hello::Greeting>&,
+                                          const hello::Name& name) override {
     hello::Greeting greeting;
     greeting.set_text("Hello, " + name.name());
     return greeting;
