@@ -209,7 +209,11 @@ void PrintHeader(Printer& p, const ContractModel& model, const std::string& stem
       "static const superline::ContractInfo& info();\n"
       "// Admits a connection with `role`; return it from the server's authenticator.\n"
       "static superline::Admission admit(Role role, std::any ctx = {}, std::string user_id = {}) {\n"
-      "  return superline::Admission{static_cast<int>(role), std::move(ctx), std::move(user_id)};\n"
+      "  superline::Admission admission;\n"
+      "  admission.role = static_cast<int>(role);\n"
+      "  admission.ctx = std::move(ctx);\n"
+      "  admission.user_id = std::move(user_id);\n"
+      "  return admission;\n"
       "}\n");
 
   for (size_t r = 0; r < model.roles.size(); ++r) {

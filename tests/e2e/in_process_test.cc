@@ -135,6 +135,27 @@ TEST_F(ShapesOverSockets, ServerWithoutAuthenticatorAdmitsTheSharedRoleOnly) {
             R"({"t":"err","i":1001,"code":"NOT_FOUND","m":"Unknown message: post"})");
 }
 
+TEST(Handshake, AuthenticatorSuppliedIdsAndDuplicates) {
+  testing_support::ShapesApp app;
+  shapes::v1::ShapesServer server(app);
+  server.authenticate([](const superline::Handshake& h) -> absl::StatusOr<superline::Admission> {
+    superline::Admission admission = shapes::v1::Shapes::admit(shapes::v1::Shapes::Role::kShared);
+    admission.conn_id = std::string(h.query_param("id"));
+    return admission;
+  });
+  superline::WebSocketServer transport(server, {});
+  ASSERT_TRUE(transport.start().ok());
+  auto first = WsTestClient::open(transport.port(), "/?id=device-1");
+  ASSERT_NE(server.core().find("device-1"), nullptr);
+  auto second = WsTestClient::dial(transport.port(), "/?id=device-1");
+  ASSERT_TRUE(second.upgraded);
+  EXPECT_TRUE(second.client->wait_closed(2s));
+  EXPECT_EQ(second.client->close_code(), 1008);
+  // The first connection is untouched and still served.
+  EXPECT_EQ(first->request("echo", R"({"value":"still"})"), R"({"t":"res","i":1001,"d":{"value":"still"}})");
+  EXPECT_EQ(server.core().connection_count(), 1u);
+}
+
 TEST(Handshake, AnUpgradeThatNeverCompletesIsCutOff) {
   superline::ServerOptions options;
   options.handshake_timeout = 200ms;

@@ -27,7 +27,11 @@ struct Shapes {
   static const superline::ContractInfo& info();
   // Admits a connection with `role`; return it from the server's authenticator.
   static superline::Admission admit(Role role, std::any ctx = {}, std::string user_id = {}) {
-    return superline::Admission{static_cast<int>(role), std::move(ctx), std::move(user_id)};
+    superline::Admission admission;
+    admission.role = static_cast<int>(role);
+    admission.ctx = std::move(ctx);
+    admission.user_id = std::move(user_id);
+    return admission;
   }
 
   // Role "shared".

@@ -48,6 +48,9 @@ struct Admission {
   int role = kSharedRole;  // index into the contract's roles; generated code offers typed helpers
   std::any ctx;            // read back with conn.ctx<T>()
   std::string user_id;
+  // The connection's id; empty: a fresh random UUID. An id already in use on this node refuses
+  // the new connection (closed with 1008), leaving the existing one untouched.
+  std::string conn_id;
 };
 
 // Where an error reported to on_error happened.
@@ -100,7 +103,8 @@ class Server {
   // ---- Transport side ----
   absl::StatusOr<Admission> authenticate(const Handshake& handshake) const;
   // Registers an admitted connection and sends it the initial env frame. The connection holds the
-  // outbox weakly: the transport keeps it alive for as long as the socket is.
+  // outbox weakly: the transport keeps it alive for as long as the socket is. Null when the
+  // admission's conn_id is already in use: the transport then closes the socket with 1008.
   std::shared_ptr<Conn> open(Admission admission, std::shared_ptr<Outbox> outbox);
   // One inbound text message.
   void receive(const std::shared_ptr<Conn>& conn, std::string_view text);

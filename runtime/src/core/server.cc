@@ -155,11 +155,12 @@ absl::StatusOr<Admission> Server::authenticate(const Handshake& handshake) const
 
 std::shared_ptr<Conn> Server::open(Admission admission, std::shared_ptr<Outbox> outbox) {
   const int role = admission.role;
-  auto conn = std::make_shared<Conn>(random_uuid(), role, contract_.roles[role], std::move(admission.ctx),
+  std::string id = admission.conn_id.empty() ? random_uuid() : std::move(admission.conn_id);
+  auto conn = std::make_shared<Conn>(std::move(id), role, contract_.roles[role], std::move(admission.ctx),
                                      std::move(admission.user_id), std::move(outbox));
   {
     absl::MutexLock lock(&conns_mu_);
-    conns_[conn->id()] = conn;
+    if (!conns_.try_emplace(conn->id(), conn).second) return nullptr;  // duplicate id
   }
   conn->send(env_frame());  // super-line clients resolve env.ready on it
   if (on_connection_) {

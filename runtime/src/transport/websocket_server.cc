@@ -161,6 +161,11 @@ class Session final : public Outbox, public std::enable_shared_from_this<Session
     if (ec) return;
     request_ = {};
     conn_ = server_.open(std::move(admission_), shared_from_this());
+    if (!conn_) {
+      ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, "duplicate connection id"),
+                      [self = shared_from_this()](beast::error_code) {});
+      return;
+    }
     read_frame();
   }
 
