@@ -1,6 +1,6 @@
 // chat_server --port P [--redis redis://H:P] [--node NAME] [--heartbeat-ms N] [--threads N]
 // Serves the chat contract on ws://127.0.0.1:P/?role=user|agent&name=NAME. Without --redis it runs on
-// the in-memory adapter. Prints "listening on 127.0.0.1:<port>" once ready; stops on SIGINT/SIGTERM.
+// the in-memory adapter; with it, nodes sharing one Redis form a cluster. Prints "listening on 127.0.0.1:<port>" once ready; stops on SIGINT/SIGTERM.
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "chat_app.h"
+#include "superline/redis_adapter.h"
 #include "superline/websocket.h"
 
 namespace {
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   superline::ServerOptions options;
   superline::ListenOptions listen;
   bool have_port = false;
+  std::string redis_url;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (i + 1 >= argc) return usage("missing value for " + std::string(flag));
@@ -41,9 +43,7 @@ int main(int argc, char** argv) {
     } else if (flag == "--node") {
       options.node_name = value;
     } else if (flag == "--redis") {
-      std::cerr << "chat_server: --redis is not built yet (the Redis adapter is a later issue); "
-                   "run without it for the in-memory adapter\n";
-      return 2;
+      redis_url = value;
     } else if (flag == "--heartbeat-ms") {
       if (!absl::SimpleAtoi(value, &number) || number < 0) return usage("bad --heartbeat-ms " + value);
       options.heartbeat_interval = std::chrono::milliseconds(number);
@@ -56,8 +56,22 @@ int main(int argc, char** argv) {
   }
   if (!have_port) return usage("--port is required (0 picks a free port)");
 
+  std::shared_ptr<superline::Adapter> adapter;  // none: a single node on the in-memory adapter
+  if (!redis_url.empty()) {
+    absl::StatusOr<superline::RedisUrl> url = superline::RedisUrl::parse(redis_url);
+    if (!url.ok()) return usage(std::string(url.status().message()));
+    superline::RedisOptions redis;
+    redis.url = *url;
+    auto connected = superline::RedisAdapter::connect(redis);
+    if (!connected.ok()) {
+      std::cerr << "chat_server: " << connected.status().message() << "\n";
+      return 1;
+    }
+    adapter = *std::move(connected);
+  }
+
   chat::ChatApp app;
-  chat::ChatServer server(app, options);
+  chat::ChatServer server(app, options, adapter);
   chat::configure(server, app);
   server.on_error([](const absl::Status& status, const superline::ErrorInfo& info) {
     std::cerr << "chat_server: " << info.kind << " " << info.name << ": " << status << "\n";

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "superline/conn.h"
 #include "superline/frame.h"
 
@@ -20,7 +22,9 @@ class Room {
   Room(Server& server, std::string name);
 
   const std::string& name() const { return name_; }
-  void add(Conn& conn);
+  // Adds `conn`. When this makes the node subscribe the room's channel, `live` (optional) runs once
+  // the adapter confirms it, from then on broadcasts from other nodes arrive; otherwise at once.
+  void add(Conn& conn, std::function<void(absl::Status)> live = nullptr);
   void remove(Conn& conn);
   // Whether `conn` is a member (connections are always local to their node).
   bool contains(const Conn& conn) const;

@@ -41,7 +41,7 @@ class TypedRoom {
   explicit TypedRoom(Room room) : room_(std::move(room)) {}
 
   const std::string& name() const { return room_.name(); }
-  void add(Conn& conn) { room_.add(conn); }
+  void add(Conn& conn, std::function<void(absl::Status)> live = nullptr) { room_.add(conn, std::move(live)); }
   void remove(Conn& conn) { room_.remove(conn); }
   bool contains(const Conn& conn) const { return room_.contains(conn); }
   std::size_t size() const { return room_.size(); }

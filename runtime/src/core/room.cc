@@ -7,7 +7,9 @@ namespace superline {
 Room::Room(Server& server, std::string name)
     : server_(server), name_(std::move(name)), channel_("r:" + name_) {}
 
-void Room::add(Conn& conn) { server_.join(conn.shared_from_this(), channel_, nullptr); }
+void Room::add(Conn& conn, std::function<void(absl::Status)> live) {
+  server_.join(conn.shared_from_this(), channel_, std::move(live));
+}
 
 void Room::remove(Conn& conn) {
   if (conn.leave_channel(channel_)) server_.leave(conn, channel_);

@@ -1,0 +1,440 @@
+// RedisAdapter: hiredis 0.14 async contexts driven by Asio. hiredis has no Asio adapter, no
+// reconnect and no timeouts; this file provides all three. Everything that touches hiredis runs on
+// the adapter's single I/O thread, and nothing touches a context after its cleanup hook ran.
+#include "superline/redis_adapter.h"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <atomic>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
+#include "text.h"
+
+namespace superline {
+
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+absl::StatusOr<RedisUrl> RedisUrl::parse(std::string_view url) {
+  const std::string_view scheme = "redis://";
+  auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(cat("bad Redis URL '", url, "': ", why,
+                                          " (expected redis://[:password@]host[:port][/db])"));
+  };
+  if (url.substr(0, scheme.size()) != scheme) return bad("it must start with redis://");
+  std::string_view rest = url.substr(scheme.size());
+  RedisUrl out;
+  if (const size_t at = rest.rfind('@'); at != std::string_view::npos) {
+    std::string_view auth = rest.substr(0, at);
+    if (auth.empty() || auth[0] != ':') return bad("credentials must be ':password'");
+    out.password = std::string(auth.substr(1));
+    rest.remove_prefix(at + 1);
+  }
+  if (const size_t slash = rest.find('/'); slash != std::string_view::npos) {
+    const std::string_view db = rest.substr(slash + 1);
+    if (!db.empty() && (!absl::SimpleAtoi(absl_view(db), &out.db) || out.db < 0)) return bad("the db must be a number");
+    rest = rest.substr(0, slash);
+  }
+  if (const size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
+    int port = 0;
+    if (!absl::SimpleAtoi(absl_view(rest.substr(colon + 1)), &port) || port <= 0 || port > 65535) {
+      return bad("the port must be a number from 1 to 65535");
+    }
+    out.port = static_cast<uint16_t>(port);
+    rest = rest.substr(0, colon);
+  }
+  if (rest.empty()) return bad("the host is missing");
+  out.host = std::string(rest);
+  return out;
+}
+
+// One hiredis connection bridged to Asio: hiredis asks, through five hooks, to watch its socket for
+// reading or writing; a stream_descriptor waits and hands readiness back to hiredis.
+struct RedisLink {
+  RedisLink(net::io_context& ioc, RedisAdapter::Impl& owner, bool subscriber)
+      : owner(owner), subscriber(subscriber), fd(ioc) {}
+
+  RedisAdapter::Impl& owner;
+  const bool subscriber;
+  redisAsyncContext* ctx = nullptr;
+  bool ready = false;  // connected, authenticated, db selected
+  net::posix::stream_descriptor fd;
+  bool want_read = false, want_write = false, reading = false, writing = false;
+  uint64_t generation = 0;  // bumped when the context goes away: stale waits do nothing
+
+  void arm();
+};
+
+class RedisAdapter::Impl {
+ public:
+  explicit Impl(RedisOptions options)
+      : options_(std::move(options)), ping_timer_(ioc_), reconnect_timer_(ioc_) {}
+
+  // ---- Any thread ----
+
+  void start() {
+    thread_ = std::thread([this] { ioc_.run(); });
+    net::post(ioc_, [this] {
+      open(pub_);
+      open(sub_);
+      schedule_ping();
+    });
+  }
+
+  absl::Status wait_connected(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(state_mu_);
+    if (state_cv_.wait_for(lock, timeout, [this] { return health_ == RedisHealth::kConnected; })) {
+      return absl::OkStatus();
+    }
+    return absl::UnavailableError(cat("cannot reach Redis at ", options_.url.host, ":", options_.url.port,
+                                      " within ", options_.connect_timeout.count(), " ms",
+                                      last_error_.empty() ? std::string() : ": " + last_error_));
+  }
+
+  void shutdown() {
+    if (!thread_.joinable()) return;
+    std::promise<void> done;
+    net::post(ioc_, [this, &done] {
+      closing_ = true;
+      ping_timer_.cancel();
+      reconnect_timer_.cancel();
+      drop(pub_);
+      drop(sub_);
+      done.set_value();
+    });
+    done.get_future().wait();
+    work_.reset();
+    ioc_.stop();
+    thread_.join();
+  }
+
+  void set_handler(MessageHandler handler) {
+    std::lock_guard<std::mutex> lock(handler_mu_);
+    handler_ = std::move(handler);
+  }
+
+  void subscribe(const std::string& channel, Done done) {
+    net::post(ioc_, [this, channel, done = std::move(done)]() mutable {
+      wanted_.insert(channel);
+      if (done) waiting_[channel].push_back(std::move(done));
+      if (sub_.ready) send_subscribe({channel});
+    });
+  }
+
+  void unsubscribe(const std::string& channel) {
+    net::post(ioc_, [this, channel] {
+      wanted_.erase(channel);
+      if (auto it = waiting_.find(channel); it != waiting_.end()) {
+        auto waiting = std::move(it->second);
+        waiting_.erase(it);
+        for (auto& done : waiting) done(absl::CancelledError("unsubscribed before the subscription landed"));
+      }
+      if (!sub_.ready) return;
+      const char* argv[] = {"UNSUBSCRIBE", channel.data()};
+      const size_t lens[] = {11, channel.size()};
+      redisAsyncCommandArgv(sub_.ctx, nullptr, nullptr, 2, argv, lens);
+    });
+  }
+
+  void publish(const std::string& channel, Payload payload) {
+    net::post(ioc_, [this, channel, payload = std::move(payload)] {
+      if (!pub_.ready) {
+        dropped_.fetch_add(1);  // at most once: a publish during an outage is lost, never queued
+        return;
+      }
+      const char* argv[] = {"PUBLISH", channel.data(), payload->data()};
+      const size_t lens[] = {7, channel.size(), payload->size()};
+      redisAsyncCommandArgv(pub_.ctx, nullptr, nullptr, 3, argv, lens);
+    });
+  }
+
+  RedisHealth health() const {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    return health_;
+  }
+  void on_health(std::function<void(RedisHealth)> hook) {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    health_hook_ = std::move(hook);
+  }
+  uint64_t dropped() const { return dropped_.load(); }
+
+  // ---- I/O thread: hiredis hooks and callbacks ----
+
+  void context_gone(RedisLink& link) {
+    link.ctx = nullptr;
+    link.ready = false;
+    ++link.generation;
+    boost::system::error_code ignored;
+    link.fd.cancel(ignored);
+    (void)link.fd.release();  // hiredis closes its own socket
+    link.reading = link.writing = link.want_read = link.want_write = false;
+    if (&link == &pub_) ping_outstanding_ = false;
+    update_health();
+    if (!closing_) net::post(ioc_, [this] { schedule_reconnect(); });
+  }
+
+  void connected(RedisLink& link, int status) {
+    if (status != REDIS_OK) {
+      last_error_ = link.ctx && link.ctx->errstr ? link.ctx->errstr : "connection failed";
+      return;  // hiredis frees the context next; its cleanup hook schedules the reconnect
+    }
+    if (!options_.url.password.empty()) {
+      const char* argv[] = {"AUTH", options_.url.password.data()};
+      const size_t lens[] = {4, options_.url.password.size()};
+      redisAsyncCommandArgv(link.ctx, &Impl::on_setup_reply, this, 2, argv, lens);
+    }
+    if (options_.url.db != 0) {
+      redisAsyncCommand(link.ctx, &Impl::on_setup_reply, this, "SELECT %d", options_.url.db);
+    }
+    link.ready = true;  // commands are pipelined in order: AUTH/SELECT run before anything else
+    if (&link == &sub_ && !wanted_.empty()) {
+      send_subscribe(std::vector<std::string>(wanted_.begin(), wanted_.end()));
+    }
+    if (&link == &pub_) send_ping();  // the publish link counts as up once Redis answers
+    update_health();
+  }
+
+ private:
+  void open(RedisLink& link) {
+    if (link.ctx != nullptr || closing_) return;
+    redisAsyncContext* ctx = redisAsyncConnect(options_.url.host.c_str(), options_.url.port);
+    if (ctx == nullptr || ctx->err) {
+      last_error_ = ctx ? ctx->errstr : "out of memory";
+      if (ctx) redisAsyncFree(ctx);
+      schedule_reconnect();
+      return;
+    }
+    link.ctx = ctx;
+    ctx->data = &link;
+    boost::system::error_code ec;
+    link.fd.assign(ctx->c.fd, ec);
+    ctx->ev.data = &link;
+    ctx->ev.addRead = [](void* p) { auto* l = static_cast<RedisLink*>(p); l->want_read = true; l->arm(); };
+    ctx->ev.delRead = [](void* p) { static_cast<RedisLink*>(p)->want_read = false; };
+    ctx->ev.addWrite = [](void* p) { auto* l = static_cast<RedisLink*>(p); l->want_write = true; l->arm(); };
+    ctx->ev.delWrite = [](void* p) { static_cast<RedisLink*>(p)->want_write = false; };
+    ctx->ev.cleanup = [](void* p) { auto* l = static_cast<RedisLink*>(p); l->owner.context_gone(*l); };
+    redisAsyncSetConnectCallback(ctx, [](const redisAsyncContext* c, int status) {
+      auto* l = static_cast<RedisLink*>(c->data);
+      l->owner.connected(*l, status);
+    });
+  }
+
+  // Frees a context now (frozen server, or shutdown). Never called from inside a hiredis callback.
+  void drop(RedisLink& link) {
+    if (link.ctx != nullptr) redisAsyncFree(link.ctx);  // runs the cleanup hook
+  }
+
+  void schedule_reconnect() {
+    if (closing_ || reconnect_pending_ || (pub_.ctx && sub_.ctx)) return;
+    reconnect_pending_ = true;
+    const double raw = std::min<double>(options_.reconnect_max.count(),
+                                        options_.reconnect_min.count() * std::pow(2.0, attempt_++));
+    const double delay = std::uniform_real_distribution<double>(raw / 2, raw)(rng_);
+    reconnect_timer_.expires_after(std::chrono::milliseconds(static_cast<int64_t>(delay)));
+    reconnect_timer_.async_wait([this](boost::system::error_code ec) {
+      reconnect_pending_ = false;
+      if (ec || closing_) return;
+      open(pub_);
+      open(sub_);
+    });
+  }
+
+  void schedule_ping() {
+    ping_timer_.expires_after(options_.ping_interval);
+    ping_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec || closing_) return;
+      if (ping_outstanding_ && Clock::now() - ping_sent_ > options_.ping_timeout) {
+        last_error_ = "no PING reply within " + std::to_string(options_.ping_timeout.count()) + " ms";
+        // Frozen or unreachable: rebuild both connections (the subscriber shares the server's fate).
+        drop(pub_);
+        drop(sub_);
+      } else if (pub_.ready && !ping_outstanding_) {
+        send_ping();
+      }
+      schedule_ping();
+    });
+  }
+
+  void send_ping() {
+    ping_outstanding_ = true;
+    ping_sent_ = Clock::now();
+    redisAsyncCommand(pub_.ctx, &Impl::on_pong, this, "PING");
+  }
+
+  static void on_pong(redisAsyncContext*, void* reply, void* self) {
+    if (reply == nullptr) return;  // the context is being freed
+    auto* impl = static_cast<Impl*>(self);
+    impl->ping_outstanding_ = false;
+    impl->pub_verified_ = true;
+    impl->attempt_ = 0;
+    impl->update_health();
+  }
+
+  static void on_setup_reply(redisAsyncContext*, void* r, void* self) {
+    auto* reply = static_cast<redisReply*>(r);
+    if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
+      static_cast<Impl*>(self)->last_error_ = std::string(reply->str, reply->len);
+      std::cerr << "superline redis: " << std::string(reply->str, reply->len) << std::endl;
+    }
+  }
+
+  void send_subscribe(const std::vector<std::string>& channels) {
+    std::vector<const char*> argv = {"SUBSCRIBE"};
+    std::vector<size_t> lens = {9};
+    for (const auto& c : channels) {
+      argv.push_back(c.data());
+      lens.push_back(c.size());
+    }
+    redisAsyncCommandArgv(sub_.ctx, &Impl::on_subscription, this, static_cast<int>(argv.size()), argv.data(),
+                          lens.data());
+  }
+
+  static void on_subscription(redisAsyncContext*, void* r, void* self) {
+    auto* reply = static_cast<redisReply*>(r);
+    auto* impl = static_cast<Impl*>(self);
+    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return;
+    const std::string_view kind(reply->element[0]->str, reply->element[0]->len);
+    const std::string channel(reply->element[1]->str, reply->element[1]->len);
+    if (kind == "message") {
+      auto payload = std::make_shared<const std::string>(reply->element[2]->str, reply->element[2]->len);
+      MessageHandler handler;
+      {
+        std::lock_guard<std::mutex> lock(impl->handler_mu_);
+        handler = impl->handler_;
+      }
+      if (handler) handler(channel, payload);
+    } else if (kind == "subscribe") {
+      impl->subscribed(channel);
+    } else if (kind == "unsubscribe" && impl->wanted_.contains(channel)) {
+      // Wanted again since: hiredis drops its callback on this reply, so subscribe anew.
+      impl->send_subscribe({channel});
+    }
+  }
+
+  void subscribed(const std::string& channel) {
+    auto it = waiting_.find(channel);
+    if (it == waiting_.end()) return;
+    auto waiting = std::move(it->second);
+    waiting_.erase(it);
+    for (auto& done : waiting) done(absl::OkStatus());
+  }
+
+  void update_health() {
+    if (!pub_.ready) pub_verified_ = false;
+    const RedisHealth now =
+        pub_.ready && pub_verified_ && sub_.ready ? RedisHealth::kConnected : RedisHealth::kDegraded;
+    std::function<void(RedisHealth)> hook;
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      if (now == health_ && reported_) return;
+      const bool first = !reported_;
+      reported_ = true;
+      health_ = now;
+      hook = health_hook_;
+      if (first && now == RedisHealth::kDegraded) return;  // still starting: not a change
+    }
+    state_cv_.notify_all();
+    std::cerr << "superline redis " << options_.url.host << ":" << options_.url.port << ": "
+              << (now == RedisHealth::kConnected ? "connected" : "degraded")
+              << (now == RedisHealth::kDegraded && !last_error_.empty() ? " (" + last_error_ + ")" : "")
+              << std::endl;
+    if (hook) hook(now);
+  }
+
+  RedisOptions options_;
+  net::io_context ioc_;
+  net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(ioc_);
+  std::thread thread_;
+
+ public:
+  RedisLink pub_{ioc_, *this, false};
+  RedisLink sub_{ioc_, *this, true};
+
+ private:
+  net::steady_timer ping_timer_;
+  net::steady_timer reconnect_timer_;
+  std::mt19937 rng_{std::random_device{}()};
+
+  // I/O thread only.
+  absl::flat_hash_set<std::string> wanted_;                        // channels with local interest
+  absl::flat_hash_map<std::string, std::vector<Done>> waiting_;  // subscribe() calls not yet confirmed
+  bool ping_outstanding_ = false;
+  bool pub_verified_ = false;
+  Clock::time_point ping_sent_;
+  bool reconnect_pending_ = false;
+  int attempt_ = 0;
+  bool closing_ = false;
+  std::string last_error_;
+
+  std::mutex handler_mu_;
+  MessageHandler handler_;
+
+  mutable std::mutex state_mu_;
+  std::condition_variable state_cv_;
+  RedisHealth health_ = RedisHealth::kDegraded;
+  bool reported_ = false;
+  std::function<void(RedisHealth)> health_hook_;
+  std::atomic<uint64_t> dropped_{0};
+};
+
+void RedisLink::arm() {
+  if (ctx == nullptr) return;
+  const uint64_t gen = generation;
+  if (want_read && !reading) {
+    reading = true;
+    fd.async_wait(net::posix::stream_descriptor::wait_read, [this, gen](boost::system::error_code ec) {
+      if (gen != generation) return;
+      reading = false;
+      if (ec || ctx == nullptr) return;
+      redisAsyncHandleRead(ctx);
+      if (gen == generation) arm();
+    });
+  }
+  if (want_write && !writing && ctx != nullptr) {
+    writing = true;
+    fd.async_wait(net::posix::stream_descriptor::wait_write, [this, gen](boost::system::error_code ec) {
+      if (gen != generation) return;
+      writing = false;
+      if (ec || ctx == nullptr) return;
+      redisAsyncHandleWrite(ctx);
+      if (gen == generation) arm();
+    });
+  }
+}
+
+absl::StatusOr<std::shared_ptr<RedisAdapter>> RedisAdapter::connect(RedisOptions options) {
+  const auto timeout = options.connect_timeout;
+  auto impl = std::make_shared<Impl>(std::move(options));
+  impl->start();
+  if (absl::Status up = impl->wait_connected(timeout); !up.ok()) {
+    impl->shutdown();
+    return up;
+  }
+  return std::shared_ptr<RedisAdapter>(new RedisAdapter(std::move(impl)));
+}
+
+RedisAdapter::RedisAdapter(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RedisAdapter::~RedisAdapter() { impl_->shutdown(); }
+void RedisAdapter::set_handler(MessageHandler handler) { impl_->set_handler(std::move(handler)); }
+void RedisAdapter::subscribe(const std::string& channel, Done done) { impl_->subscribe(channel, std::move(done)); }
+void RedisAdapter::unsubscribe(const std::string& channel) { impl_->unsubscribe(channel); }
+void RedisAdapter::publish(const std::string& channel, Payload payload) {
+  impl_->publish(channel, std::move(payload));
+}
+RedisHealth RedisAdapter::health() const { return impl_->health(); }
+void RedisAdapter::on_health(std::function<void(RedisHealth)> hook) { impl_->on_health(std::move(hook)); }
+uint64_t RedisAdapter::dropped_publishes() const { return impl_->dropped(); }
+
+}  // namespace superline

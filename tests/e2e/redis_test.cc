@@ -1,0 +1,240 @@
+// Many nodes through a real redis-server that the test starts on a free loopback port: rooms,
+// topics and server events across two and three nodes, subscriptions that follow local interest,
+// and the faults: Redis killed and restarted, Redis frozen, garbage on a channel, a stalled node.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <csignal>
+
+#include "../support/redis_process.h"
+#include "chat_app.h"
+#include "superline/redis_adapter.h"
+#include "superline/websocket.h"
+#include "ws_test_client.h"
+
+namespace e2e {
+namespace {
+
+using testing_support::RedisProcess;
+
+template <class F>
+bool eventually(F f, std::chrono::milliseconds timeout = 5s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (f()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return f();
+}
+
+superline::RedisOptions options_for(const RedisProcess& redis) {
+  superline::RedisOptions options;
+  options.url = *superline::RedisUrl::parse(redis.url());
+  options.ping_interval = 100ms;
+  options.ping_timeout = 500ms;
+  return options;
+}
+
+// A chat node on Redis, served over a real socket.
+struct RedisChatNode {
+  explicit RedisChatNode(const RedisProcess& redis, std::string name = {}) {
+    auto connected = superline::RedisAdapter::connect(options_for(redis));
+    EXPECT_TRUE(connected.ok()) << connected.status();
+    adapter = *connected;
+    adapter->on_health([this](superline::RedisHealth h) { healthy = h == superline::RedisHealth::kConnected; });
+    superline::ServerOptions options;
+    options.node_name = std::move(name);
+    server = std::make_unique<chat::ChatServer>(app, options, adapter);
+    chat::configure(*server, app);
+    server->on_error([this](const absl::Status& s, const superline::ErrorInfo&) {
+      std::lock_guard<std::mutex> lock(mu);
+      errors.push_back(s.ToString());
+    });
+    transport = std::make_unique<superline::WebSocketServer>(*server, superline::ListenOptions{});
+    EXPECT_TRUE(transport->start().ok());
+  }
+  std::unique_ptr<WsTestClient> user(const std::string& name) {
+    return WsTestClient::open(transport->port(), "/?role=user&name=" + name);
+  }
+  std::unique_ptr<WsTestClient> agent(const std::string& name) {
+    return WsTestClient::open(transport->port(), "/?role=agent&name=" + name);
+  }
+  std::vector<std::string> error_list() {
+    std::lock_guard<std::mutex> lock(mu);
+    return errors;
+  }
+
+  chat::ChatApp app;
+  std::shared_ptr<superline::RedisAdapter> adapter;
+  std::unique_ptr<chat::ChatServer> server;
+  std::unique_ptr<superline::WebSocketServer> transport;
+  std::atomic<bool> healthy{true};
+  std::mutex mu;
+  std::vector<std::string> errors;
+};
+
+// Nodes subscribed to `channel`, as Redis counts them.
+int subscribers(const RedisProcess& redis, const std::string& channel) {
+  auto reply = redis.command({"PUBSUB", "NUMSUB", channel});
+  return reply.size() == 2 ? std::stoi(reply[1]) : -1;
+}
+
+TEST(RedisUrl, ParsesEveryPart) {
+  auto full = superline::RedisUrl::parse("redis://:s3cret@cache.local:6380/2");
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->host, "cache.local");
+  EXPECT_EQ(full->port, 6380);
+  EXPECT_EQ(full->password, "s3cret");
+  EXPECT_EQ(full->db, 2);
+  auto bare = superline::RedisUrl::parse("redis://localhost");
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(bare->port, 6379);
+  for (const char* bad : {"localhost:6379", "redis://", "redis://h:0", "redis://h:99999", "redis://h:x",
+                          "redis://user:pw@h:1", "redis://h:1/db"}) {
+    auto parsed = superline::RedisUrl::parse(bad);
+    EXPECT_FALSE(parsed.ok()) << bad;
+    EXPECT_NE(std::string(parsed.status().message()).find("bad Redis URL"), std::string::npos);
+  }
+}
+
+TEST(RedisAdapter, AnUnreachableRedisAtStartUpIsAClearError) {
+  superline::RedisOptions options;
+  options.url = *superline::RedisUrl::parse("redis://127.0.0.1:1");
+  options.connect_timeout = 300ms;
+  auto adapter = superline::RedisAdapter::connect(options);
+  ASSERT_FALSE(adapter.ok());
+  EXPECT_EQ(adapter.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(std::string(adapter.status().message()).find("cannot reach Redis at 127.0.0.1:1"), std::string::npos);
+}
+
+TEST(RedisCluster, RoomsTopicsAndServerEventsCrossTwoNodes) {
+  RedisProcess redis;
+  RedisChatNode a(redis, "node-a"), b(redis, "node-b");
+  auto on_a = a.user("ann");
+  auto on_b = b.user("bo");
+  auto ops = b.agent("ops");
+  on_a->send(R"({"t":"sub","i":1,"c":"announcements"})");
+  EXPECT_EQ(on_a->read(), R"({"t":"res","i":1,"d":null})");  // acked once the subscription is live
+  on_a->send(R"({"t":"sub","i":2,"c":"presence"})");
+  EXPECT_EQ(on_a->read(), R"({"t":"res","i":2,"d":null})");
+  on_a->request("join", R"({"room":"lobby"})");
+  on_b->request("join", R"({"room":"lobby"})");
+  ASSERT_TRUE(eventually([&] { return subscribers(redis, "r:lobby") == 2; }));
+
+  EXPECT_TRUE(has(on_a->read_until(R"("nd":")" + b.server->node_id()), R"("c":"presence","d":{"room":"lobby")"));
+  on_b->request("send", R"({"room":"lobby","text":"over redis"})");
+  EXPECT_EQ(on_a->read_until("over redis"),
+            R"({"t":"evt","e":"message","d":{"room":"lobby","text":"over redis","from":"bo"}})");
+  on_b->send(R"({"t":"cev","m":"typing","d":{"room":"lobby"}})");
+  EXPECT_TRUE(has(on_a->read_until("userTyping"), R"("from":"bo")"));
+  EXPECT_FALSE(on_b->read_until("userTyping", 300ms).has_value());
+  ops->request("announce", R"({"text":"via redis"})");
+  EXPECT_TRUE(has(on_a->read_until("announcements"), R"("text":"via redis","from":"ops")"));
+  // serverToServer stats: each node hears the other, never itself.
+  ASSERT_TRUE(eventually([&] { return has(on_a->request("peers", "{}"), R"("node":"node-b")"); }));
+  EXPECT_FALSE(has(on_a->request("peers", "{}"), R"("node":"node-a")"));
+}
+
+TEST(RedisCluster, ThreeNodes) {
+  RedisProcess redis;
+  RedisChatNode a(redis, "a"), b(redis, "b"), c(redis, "c");
+  auto on_a = a.user("ann"), on_b = b.user("bo"), on_c = c.user("cy");
+  for (auto* client : {on_a.get(), on_b.get(), on_c.get()}) client->request("join", R"({"room":"r"})");
+  ASSERT_TRUE(eventually([&] { return subscribers(redis, "r:r") == 3; }));
+  on_c->request("send", R"({"room":"r","text":"from c"})");
+  EXPECT_TRUE(has(on_a->read_until("from c"), R"("from":"cy")"));
+  EXPECT_TRUE(has(on_b->read_until("from c"), R"("from":"cy")"));
+  EXPECT_TRUE(has(on_c->read_until("from c"), R"("from":"cy")"));
+  ASSERT_TRUE(eventually([&] {
+    auto peers = on_a->request("peers", "{}");
+    return has(peers, R"("node":"b")") && has(peers, R"("node":"c")") && !has(peers, R"("node":"a")");
+  }));
+}
+
+TEST(RedisCluster, SubscriptionsFollowLocalInterest) {
+  RedisProcess redis;
+  RedisChatNode a(redis);
+  auto ann = a.user("ann");
+  ann->request("join", R"({"room":"lobby"})");
+  ASSERT_TRUE(eventually([&] { return subscribers(redis, "r:lobby") == 1; }));
+  ann->request("leave", R"({"room":"lobby"})");
+  EXPECT_TRUE(eventually([&] { return subscribers(redis, "r:lobby") == 0; }));
+  ann->request("join", R"({"room":"lobby"})");  // and back, right away
+  EXPECT_TRUE(eventually([&] { return subscribers(redis, "r:lobby") == 1; }));
+}
+
+TEST(RedisCluster, GarbageOnAChannelIsReportedAndDeliversNothing) {
+  RedisProcess redis;
+  RedisChatNode a(redis);
+  auto ann = a.user("ann");
+  ann->request("join", R"({"room":"lobby"})");
+  ASSERT_TRUE(eventually([&] { return subscribers(redis, "r:lobby") == 1; }));
+  redis.command({"PUBLISH", "r:lobby", std::string("\xff\x01garbage", 9)});
+  EXPECT_TRUE(eventually([&] { return !a.error_list().empty(); }));
+  EXPECT_TRUE(ann->quiet_for(200ms));
+  ann->request("send", R"({"room":"lobby","text":"still fine"})");
+  EXPECT_TRUE(has(ann->read_until("still fine"), R"("e":"message")"));
+}
+
+TEST(RedisFaults, KilledAndRestartedRedisRecoversByItself) {
+  RedisProcess redis;
+  RedisChatNode a(redis), b(redis);
+  auto on_a = a.user("ann"), on_b = b.user("bo");
+  on_a->request("join", R"({"room":"lobby"})");
+  on_b->request("join", R"({"room":"lobby"})");
+  ASSERT_TRUE(eventually([&] { return subscribers(redis, "r:lobby") == 2; }));
+
+  redis.kill();
+  ASSERT_TRUE(eventually([&] { return !a.healthy && !b.healthy; }));
+  // During the outage: requests are still answered (replies never wait on Redis); what crosses
+  // nodes is lost.
+  EXPECT_TRUE(has(on_b->request("send", R"({"room":"lobby","text":"lost"})"), R"("t":"res")"));
+  redis.restart();
+  ASSERT_TRUE(eventually([&] { return a.healthy && b.healthy; }));
+  ASSERT_TRUE(eventually([&] { return subscribers(redis, "r:lobby") == 2; }, 2s));  // re-subscribed
+  on_b->request("send", R"({"room":"lobby","text":"back"})");
+  EXPECT_TRUE(has(on_a->read_until("back"), R"("text":"back")"));
+  EXPECT_GT(b.adapter->dropped_publishes(), 0u);
+}
+
+TEST(RedisFaults, FrozenRedisIsDetectedAndRecovered) {
+  RedisProcess redis;
+  RedisChatNode a(redis), b(redis);
+  auto on_a = a.user("ann"), on_b = b.user("bo");
+  on_a->request("join", R"({"room":"lobby"})");
+  on_b->request("join", R"({"room":"lobby"})");
+  ASSERT_TRUE(eventually([&] { return subscribers(redis, "r:lobby") == 2; }));
+
+  redis.freeze();
+  EXPECT_TRUE(eventually([&] { return !a.healthy && !b.healthy; }, 3s));  // PING deadline 500 ms
+  EXPECT_TRUE(has(on_a->request("peers", "{}"), R"("t":"res")"));       // still serving
+  redis.thaw();
+  ASSERT_TRUE(eventually([&] { return a.healthy && b.healthy; }));
+  ASSERT_TRUE(eventually([&] { return subscribers(redis, "r:lobby") == 2; }));
+  on_b->request("send", R"({"room":"lobby","text":"thawed"})");
+  EXPECT_TRUE(has(on_a->read_until("thawed"), R"("text":"thawed")"));
+}
+
+TEST(RedisFaults, AStalledNodeDoesNotBlockTheOthers) {
+  RedisProcess redis;
+  ChatServerProcess a({"--redis", redis.url(), "--node", "a"});
+  ChatServerProcess b({"--redis", redis.url(), "--node", "b"});
+  auto on_a = WsTestClient::open(a.port(), "/?role=user&name=ann");
+  auto on_b = WsTestClient::open(b.port(), "/?role=user&name=bo");
+  on_a->request("join", R"({"room":"lobby"})");
+  on_b->request("join", R"({"room":"lobby"})");
+  ASSERT_TRUE(eventually([&] { return subscribers(redis, "r:lobby") == 2; }));
+
+  kill(a.pid(), SIGSTOP);  // node A stops reading anything, Redis included
+  for (int i = 0; i < 50; ++i) {
+    auto reply = on_b->request("send", R"({"room":"lobby","text":"while a sleeps )" + std::to_string(i) + R"("})");
+    ASSERT_TRUE(has(reply, R"("t":"res")")) << i;
+  }
+  EXPECT_TRUE(has(on_b->read_until("while a sleeps 49"), R"("from":"bo")"));
+  kill(a.pid(), SIGCONT);
+  on_b->request("send", R"({"room":"lobby","text":"a is back"})");
+  EXPECT_TRUE(has(on_a->read_until("a is back", 5s), R"("from":"bo")"));
+}
+
+}  // namespace
+}  // namespace e2e
