@@ -14,7 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 
 namespace superline {
 
@@ -52,7 +52,7 @@ class MemoryBus {
   void detach(const Endpoint* endpoint);
   void publish(const std::string& channel, const Payload& payload);
 
-  absl::Mutex mu_;
+  std::mutex mu_;
   // Channel -> endpoints subscribed to it.
   absl::flat_hash_map<std::string, absl::flat_hash_set<Endpoint*>> routes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<const Endpoint*, std::weak_ptr<Endpoint>> endpoints_ ABSL_GUARDED_BY(mu_);

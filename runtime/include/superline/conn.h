@@ -16,7 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "superline/contract.h"
 #include "superline/frame.h"
 
@@ -96,7 +96,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   const std::chrono::system_clock::time_point connected_at_;
   std::atomic<int> missed_pongs_{0};
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   absl::flat_hash_set<std::string> channels_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -18,7 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "superline/adapter.h"
 #include "superline/conn.h"
 #include "superline/contract.h"
@@ -156,14 +156,14 @@ class Server {
   std::function<void(const absl::Status&, const ErrorInfo&)> on_error_;
   std::function<bool(Conn&, std::string_view)> authorize_subscribe_;
 
-  mutable absl::Mutex listeners_mu_;
+  mutable std::mutex listeners_mu_;
   absl::flat_hash_map<std::string, std::vector<ServerEventListener>> server_listeners_
       ABSL_GUARDED_BY(listeners_mu_);
 
-  mutable absl::Mutex conns_mu_;
+  mutable std::mutex conns_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Conn>> conns_ ABSL_GUARDED_BY(conns_mu_);
 
-  mutable absl::Mutex channels_mu_;
+  mutable std::mutex channels_mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Channel>> channels_ ABSL_GUARDED_BY(channels_mu_);
 };
 

@@ -13,23 +13,23 @@ Conn::Conn(std::string id, int role, std::string_view role_name, std::any ctx, s
       connected_at_(std::chrono::system_clock::now()) {}
 
 std::vector<std::string> Conn::channels() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return {channels_.begin(), channels_.end()};
 }
 
 bool Conn::join_channel(const std::string& channel) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return false;  // a late join after close must not leak a membership
   return channels_.insert(channel).second;
 }
 
 bool Conn::leave_channel(const std::string& channel) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return channels_.erase(channel) > 0;
 }
 
 std::vector<std::string> Conn::take_channels() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   closed_ = true;
   std::vector<std::string> out(channels_.begin(), channels_.end());
   channels_.clear();

@@ -7,18 +7,18 @@
 namespace superline {
 
 struct MemoryBus::Endpoint {
-  absl::Mutex mu;
+  std::mutex mu;
   Adapter::MessageHandler handler ABSL_GUARDED_BY(mu);
   absl::flat_hash_set<std::string> channels ABSL_GUARDED_BY(mu);
 };
 
 void MemoryBus::attach(const std::shared_ptr<Endpoint>& endpoint) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   endpoints_[endpoint.get()] = endpoint;
 }
 
 void MemoryBus::detach(const Endpoint* endpoint) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   endpoints_.erase(endpoint);
   for (auto it = routes_.begin(); it != routes_.end();) {
     it->second.erase(const_cast<Endpoint*>(endpoint));
@@ -33,7 +33,7 @@ void MemoryBus::detach(const Endpoint* endpoint) {
 void MemoryBus::publish(const std::string& channel, const Payload& payload) {
   std::vector<std::shared_ptr<Endpoint>> targets;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     auto route = routes_.find(channel);
     if (route == routes_.end()) return;
     for (Endpoint* e : route->second) {
@@ -44,7 +44,7 @@ void MemoryBus::publish(const std::string& channel, const Payload& payload) {
   for (const auto& target : targets) {
     Adapter::MessageHandler handler;
     {
-      absl::MutexLock lock(&target->mu);
+      std::lock_guard<std::mutex> lock(target->mu);
       if (!target->channels.contains(channel)) continue;
       handler = target->handler;
     }
@@ -60,17 +60,17 @@ MemoryAdapter::MemoryAdapter(std::shared_ptr<MemoryBus> bus)
 MemoryAdapter::~MemoryAdapter() { bus_->detach(endpoint_.get()); }
 
 void MemoryAdapter::set_handler(MessageHandler handler) {
-  absl::MutexLock lock(&endpoint_->mu);
+  std::lock_guard<std::mutex> lock(endpoint_->mu);
   endpoint_->handler = std::move(handler);
 }
 
 void MemoryAdapter::subscribe(const std::string& channel, Done done) {
   {
-    absl::MutexLock lock(&endpoint_->mu);
+    std::lock_guard<std::mutex> lock(endpoint_->mu);
     endpoint_->channels.insert(channel);
   }
   {
-    absl::MutexLock lock(&bus_->mu_);
+    std::lock_guard<std::mutex> lock(bus_->mu_);
     bus_->routes_[channel].insert(endpoint_.get());
   }
   if (done) done(absl::OkStatus());
@@ -78,10 +78,10 @@ void MemoryAdapter::subscribe(const std::string& channel, Done done) {
 
 void MemoryAdapter::unsubscribe(const std::string& channel) {
   {
-    absl::MutexLock lock(&endpoint_->mu);
+    std::lock_guard<std::mutex> lock(endpoint_->mu);
     endpoint_->channels.erase(channel);
   }
-  absl::MutexLock lock(&bus_->mu_);
+  std::lock_guard<std::mutex> lock(bus_->mu_);
   if (auto route = bus_->routes_.find(channel); route != bus_->routes_.end()) {
     route->second.erase(endpoint_.get());
     if (route->second.empty()) bus_->routes_.erase(route);

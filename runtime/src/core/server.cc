@@ -159,7 +159,7 @@ std::shared_ptr<Conn> Server::open(Admission admission, std::shared_ptr<Outbox> 
   auto conn = std::make_shared<Conn>(std::move(id), role, contract_.roles[role], std::move(admission.ctx),
                                      std::move(admission.user_id), std::move(outbox));
   {
-    absl::MutexLock lock(&conns_mu_);
+    std::lock_guard<std::mutex> lock(conns_mu_);
     if (!conns_.try_emplace(conn->id(), conn).second) return nullptr;  // duplicate id
   }
   conn->send(env_frame());  // super-line clients resolve env.ready on it
@@ -175,7 +175,7 @@ std::shared_ptr<Conn> Server::open(Admission admission, std::shared_ptr<Outbox> 
 
 void Server::closed(const std::shared_ptr<Conn>& conn, uint16_t code) {
   {
-    absl::MutexLock lock(&conns_mu_);
+    std::lock_guard<std::mutex> lock(conns_mu_);
     if (conns_.erase(conn->id()) == 0) return;
   }
   for (const std::string& channel : conn->take_channels()) leave(*conn, channel);
@@ -189,18 +189,18 @@ void Server::closed(const std::shared_ptr<Conn>& conn, uint16_t code) {
 }
 
 std::shared_ptr<Conn> Server::find(std::string_view conn_id) const {
-  absl::MutexLock lock(&conns_mu_);
+  std::lock_guard<std::mutex> lock(conns_mu_);
   auto it = conns_.find(absl_view(conn_id));
   return it == conns_.end() ? nullptr : it->second;
 }
 
 std::size_t Server::connection_count() const {
-  absl::MutexLock lock(&conns_mu_);
+  std::lock_guard<std::mutex> lock(conns_mu_);
   return conns_.size();
 }
 
 std::vector<std::shared_ptr<Conn>> Server::connections() const {
-  absl::MutexLock lock(&conns_mu_);
+  std::lock_guard<std::mutex> lock(conns_mu_);
   std::vector<std::shared_ptr<Conn>> out;
   out.reserve(conns_.size());
   for (const auto& [id, conn] : conns_) out.push_back(conn);
@@ -358,7 +358,7 @@ void Server::join(const std::shared_ptr<Conn>& conn, const std::string& channel,
   bool subscribe = false;
   bool live_now = false;
   {
-    absl::MutexLock lock(&channels_mu_);
+    std::lock_guard<std::mutex> lock(channels_mu_);
     auto& slot = channels_[channel];
     if (!slot) {
       slot = std::make_unique<Channel>();
@@ -376,7 +376,7 @@ void Server::join(const std::shared_ptr<Conn>& conn, const std::string& channel,
   adapter_->subscribe(channel, [this, channel](absl::Status status) {
     std::vector<std::function<void(absl::Status)>> waiting;
     {
-      absl::MutexLock lock(&channels_mu_);
+      std::lock_guard<std::mutex> lock(channels_mu_);
       auto it = channels_.find(channel);
       if (it == channels_.end()) return;
       it->second->live = status.ok();
@@ -388,7 +388,7 @@ void Server::join(const std::shared_ptr<Conn>& conn, const std::string& channel,
 
 void Server::leave(const Conn& conn, const std::string& channel) {
   {
-    absl::MutexLock lock(&channels_mu_);
+    std::lock_guard<std::mutex> lock(channels_mu_);
     auto it = channels_.find(channel);
     if (it == channels_.end()) return;
     it->second->members.erase(conn.id());
@@ -399,13 +399,13 @@ void Server::leave(const Conn& conn, const std::string& channel) {
 }
 
 std::size_t Server::local_members(const std::string& channel) const {
-  absl::MutexLock lock(&channels_mu_);
+  std::lock_guard<std::mutex> lock(channels_mu_);
   auto it = channels_.find(channel);
   return it == channels_.end() ? 0 : it->second->members.size();
 }
 
 std::vector<std::string> Server::local_member_ids(const std::string& channel) const {
-  absl::MutexLock lock(&channels_mu_);
+  std::lock_guard<std::mutex> lock(channels_mu_);
   std::vector<std::string> out;
   if (auto it = channels_.find(channel); it != channels_.end()) {
     for (const auto& [id, conn] : it->second->members) out.push_back(id);
@@ -434,7 +434,7 @@ void Server::emit_server(std::string_view event, const google::protobuf::Message
 void Server::on_server(std::string_view event, ServerEventListener listener) {
   bool first = false;
   {
-    absl::MutexLock lock(&listeners_mu_);
+    std::lock_guard<std::mutex> lock(listeners_mu_);
     first = server_listeners_.empty();
     server_listeners_[absl_view(event)].push_back(std::move(listener));
   }
@@ -459,7 +459,7 @@ void Server::on_server_event(const channel::ChannelMessage& message) {
   }
   std::vector<ServerEventListener> listeners;
   {
-    absl::MutexLock lock(&listeners_mu_);
+    std::lock_guard<std::mutex> lock(listeners_mu_);
     if (auto it = server_listeners_.find(absl_view(name)); it != server_listeners_.end())
       listeners = it->second;
   }
@@ -483,7 +483,7 @@ void Server::on_adapter_message(std::string_view channel, const Payload& payload
   if (channel == kServerChannel) return on_server_event(message);
   std::vector<std::shared_ptr<Conn>> recipients;
   {
-    absl::MutexLock lock(&channels_mu_);
+    std::lock_guard<std::mutex> lock(channels_mu_);
     auto it = channels_.find(absl_view(channel));
     if (it == channels_.end()) return;
     recipients.reserve(it->second->members.size());
