@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Boots a local redis-server and two chat_server nodes (A and B) on free loopback ports, runs
+# scaling_check against them, and stops everything. usage: examples/scaling/run.sh [build-dir]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-}
+[ -n "$build" ] || build=$("$root/scripts/build.sh")
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
+  wait 2> /dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port_is_free() { ! (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; }
+redis_port=""
+for _ in $(seq 50); do
+  candidate=$((20000 + RANDOM % 30000))
+  port_is_free "$candidate" && { redis_port=$candidate; break; }
+done
+[ -n "$redis_port" ] || { echo "no free port for redis-server"; exit 1; }
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning \
+  > "$work/redis.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+  (exec 3<> "/dev/tcp/127.0.0.1/$redis_port") 2> /dev/null && break
+  sleep 0.05
+done
+echo "redis-server on 127.0.0.1:$redis_port"
+
+start_node() {  # name -> prints the node's port
+  "$build/examples/chat/chat_server" --port 0 --redis "redis://127.0.0.1:$redis_port" --node "$1" \
+    > "$work/$1.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do
+    grep -q "listening on" "$work/$1.log" && break
+    sleep 0.05
+  done
+  sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$1.log"
+}
+port_a=$(start_node A)
+port_b=$(start_node B)
+[ -n "$port_a" ] && [ -n "$port_b" ] || { cat "$work"/*.log; exit 1; }
+echo "chat_server A on 127.0.0.1:$port_a, B on 127.0.0.1:$port_b"
+"$build/examples/scaling/scaling_check" --a "$port_a" --b "$port_b"
