@@ -5,6 +5,9 @@
 
 #include <atomic>
 #include <csignal>
+#include <future>
+
+#include "../support/shapes_app.h"
 
 #include "../support/redis_process.h"
 #include "chat_app.h"
@@ -174,6 +177,63 @@ TEST(RedisCluster, GarbageOnAChannelIsReportedAndDeliversNothing) {
   EXPECT_TRUE(ann->quiet_for(200ms));
   ann->request("send", R"({"room":"lobby","text":"still fine"})");
   EXPECT_TRUE(has(ann->read_until("still fine"), R"("e":"message")"));
+}
+
+// A shapes node on Redis whose authenticator takes the user id from ?user=.
+struct RedisShapesNode {
+  explicit RedisShapesNode(const RedisProcess& redis)
+      : adapter(*superline::RedisAdapter::connect(options_for(redis))), server(app, {}, adapter) {
+    server.authenticate([](const superline::Handshake& h) -> absl::StatusOr<superline::Admission> {
+      superline::Admission a = shapes::v1::Shapes::admit(shapes::v1::Shapes::Role::kShared);
+      a.user_id = std::string(h.query_param("user"));
+      return a;
+    });
+    EXPECT_TRUE(transport.start().ok());
+  }
+  testing_support::ShapesApp app;
+  std::shared_ptr<superline::RedisAdapter> adapter;
+  shapes::v1::ShapesServer server;
+  superline::WebSocketServer transport{server, {}};
+};
+
+TEST(RedisCluster, BusAndTargetedSendsAcrossNodes) {
+  RedisProcess redis;
+  RedisShapesNode a(redis), b(redis);
+  std::promise<void> live;
+  std::mutex mu;
+  std::vector<std::string> heard;
+  a.server.subscribe(
+      shapes::v1::Shapes::Shared::kTicker,
+      [&](const shapes::v1::Tick& t, std::string_view from) {
+        std::lock_guard<std::mutex> lock(mu);
+        heard.push_back(std::to_string(t.seq()) + "@" + std::string(from));
+      },
+      [&](absl::Status) { live.set_value(); });
+  ASSERT_EQ(live.get_future().wait_for(3s), std::future_status::ready);  // BUS-7: awaitable
+  shapes::v1::Tick tick;
+  tick.set_seq(5);
+  b.server.publish(shapes::v1::Shapes::Shared::kTicker, tick);
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return heard == std::vector<std::string>{"5@" + b.server.node_id()};
+  }));
+
+  auto phone = WsTestClient::open(a.transport.port(), "/?user=u1");
+  auto laptop = WsTestClient::open(b.transport.port(), "/?user=u1");
+  ASSERT_TRUE(eventually([&] { return subscribers(redis, "u:u1") == 2; }));
+  shapes::v1::Text text;
+  text.set_value("for u1");
+  b.server.to_user("u1").emit(shapes::v1::Shapes::Shared::kNotice, text);
+  EXPECT_EQ(phone->read(), R"({"t":"evt","e":"notice","d":{"value":"for u1"}})");
+  EXPECT_EQ(laptop->read(), R"({"t":"evt","e":"notice","d":{"value":"for u1"}})");
+
+  const std::string phone_id = a.server.core().connections().at(0)->id();
+  text.set_value("just the phone");
+  b.server.to_conn(phone_id).emit(shapes::v1::Shapes::Shared::kNotice, text);
+  EXPECT_EQ(phone->read(), R"({"t":"evt","e":"notice","d":{"value":"just the phone"}})");
+  EXPECT_TRUE(laptop->quiet_for(200ms));
+  b.server.to_conn(phone_id).close();
+  EXPECT_TRUE(phone->wait_closed(2s));
 }
 
 TEST(RedisFaults, KilledAndRestartedRedisRecoversByItself) {

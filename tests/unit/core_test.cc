@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../support/shapes_app.h"
+#include "superline/channel.pb.h"
 #include "superline/server.h"
 
 namespace {
@@ -425,6 +426,114 @@ TEST_F(CoreTest, TwoNodesOnOneBus) {
   EXPECT_EQ(here.outbox->last(),
             R"({"t":"pub","c":"ticker","d":{"seq":"1","tags":[]},"nd":")" + other.node_id() + R"("})");
   EXPECT_NE(server_.node_id(), other.node_id());
+}
+
+}  // namespace
+
+namespace {
+
+// ---- Cluster bus and targeted sends, two nodes on one bus ----
+
+class ClusterTest : public CoreTest {
+ protected:
+  ClusterTest() {
+    other_.on_error([this](const absl::Status& s, const superline::ErrorInfo&) { other_errors_.push_back(s.ToString()); });
+  }
+  ShapesApp other_app_;
+  std::shared_ptr<CountingAdapter> other_adapter_ = std::make_shared<CountingAdapter>(bus_);
+  ShapesServer other_{other_app_, {}, other_adapter_};
+  std::vector<std::string> other_errors_;
+};
+
+TEST_F(ClusterTest, BusListenersHearEveryNodeOnceWithTheOrigin) {
+  std::vector<std::string> here, there;
+  bool ready = false;
+  server_.subscribe(Shapes::Shared::kTicker,
+                    [&](const shapes::v1::Tick& t, std::string_view from) { here.push_back(std::to_string(t.seq()) + "@" + std::string(from)); },
+                    [&](absl::Status s) { ready = s.ok(); });
+  EXPECT_TRUE(ready);
+  other_.subscribe(Shapes::Shared::kTicker,
+                   [&](const shapes::v1::Tick& t, std::string_view from) { there.push_back(std::to_string(t.seq()) + "@" + std::string(from)); });
+  shapes::v1::Tick tick;
+  tick.set_seq(1);
+  server_.publish(Shapes::Shared::kTicker, tick);
+  EXPECT_EQ(here, std::vector<std::string>{"1@" + server_.node_id()});  // local echo, exactly once
+  EXPECT_EQ(there, std::vector<std::string>{"1@" + server_.node_id()});
+  tick.set_seq(2);
+  other_.publish(Shapes::Shared::kTicker, tick);
+  EXPECT_EQ(here.back(), "2@" + other_.node_id());
+  EXPECT_EQ(here.size(), 2u);
+  EXPECT_EQ(there.size(), 2u);
+}
+
+TEST_F(ClusterTest, ListenersAreIsolatedAndRemovable) {
+  int first = 0, second = 0;
+  const uint64_t a = other_.subscribe(Shapes::Shared::kTicker, [&](const shapes::v1::Tick&, std::string_view) {
+    ++first;
+    throw std::runtime_error("listener bug");
+  });
+  other_.subscribe(Shapes::Shared::kTicker, [&](const shapes::v1::Tick&, std::string_view) { ++second; });
+  server_.publish(Shapes::Shared::kTicker, shapes::v1::Tick());
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 1);
+  EXPECT_EQ(other_errors_.size(), 1u);
+  other_.unsubscribe(a);
+  server_.publish(Shapes::Shared::kTicker, shapes::v1::Tick());
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 2);
+}
+
+TEST_F(ClusterTest, MalformedRemotePublishesNeverReachListeners) {
+  int heard = 0;
+  server_.subscribe(Shapes::Shared::kTicker, [&](const shapes::v1::Tick&, std::string_view) { ++heard; });
+  // A raw frame on the topic's channel from a "foreign node", with a payload of the wrong type.
+  superline::channel::ChannelMessage message;
+  message.set_json(R"({"t":"pub","c":"ticker","d":{"seq":"not a number"},"nd":"foreign"})");
+  message.set_origin("foreign");
+  adapter_->publish("t:shared:ticker", std::make_shared<const std::string>(message.SerializeAsString()));
+  EXPECT_EQ(heard, 0);
+  ASSERT_EQ(errors_.size(), 1u);
+  EXPECT_NE(errors_[0].find("malformed publish on t:shared:ticker from node foreign"), std::string::npos);
+}
+
+TEST_F(ClusterTest, ToConnReachesAConnectionOnAnyNode) {
+  Client remote = connect(Shapes::Role::kShared, &other_);
+  Client local = connect();
+  const int publishes_before = adapter_->publishes;
+  Text text;
+  text.set_value("direct");
+  server_.to_conn(local.conn->id()).emit(Shapes::Shared::kNotice, text);
+  EXPECT_EQ(adapter_->publishes, publishes_before);  // local: no adapter trip
+  EXPECT_EQ(local.outbox->last(), R"({"t":"evt","e":"notice","d":{"value":"direct"}})");
+  server_.to_conn(remote.conn->id()).emit(Shapes::Shared::kNotice, text);
+  EXPECT_EQ(remote.outbox->last(), R"({"t":"evt","e":"notice","d":{"value":"direct"}})");
+  server_.to_conn(remote.conn->id()).close();
+  EXPECT_EQ(remote.outbox->close_code(), 1000);
+  server_.to_conn("nobody").emit(Shapes::Shared::kNotice, text);  // unknown: dropped, harmless
+}
+
+TEST_F(ClusterTest, ToUserReachesEveryDeviceOnEveryNode) {
+  auto admit_user = [](const std::string& user) {
+    superline::Admission a = Shapes::admit(Shapes::Role::kShared);
+    a.user_id = user;
+    return a;
+  };
+  Client phone, laptop, stranger;
+  phone.conn = server_.core().open(admit_user("u1"), phone.outbox);
+  laptop.conn = other_.core().open(admit_user("u1"), laptop.outbox);
+  stranger.conn = other_.core().open(admit_user("u2"), stranger.outbox);
+  const int publishes_before = adapter_->publishes;
+  Text text;
+  text.set_value("to u1");
+  server_.to_user("u1").emit(Shapes::Shared::kNotice, text);
+  EXPECT_EQ(adapter_->publishes, publishes_before + 1);  // always through the adapter
+  EXPECT_EQ(phone.outbox->count("to u1"), 1u);
+  EXPECT_EQ(laptop.outbox->count("to u1"), 1u);
+  EXPECT_EQ(stranger.outbox->count("to u1"), 0u);
+  other_.to_user("u1").close();
+  EXPECT_EQ(phone.outbox->close_code(), 1000);
+  EXPECT_EQ(laptop.outbox->close_code(), 1000);
+  EXPECT_EQ(stranger.outbox->close_code(), 0);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <any>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -96,6 +97,24 @@ class Server {
   using ServerEventListener =
       std::function<void(const google::protobuf::Message& payload, std::string_view from)>;
   void on_server(std::string_view event, ServerEventListener listener);
+  // Cluster bus: listens to a shared topic's publishes from every node, this one included (called
+  // once, in-process, at publish time). `ready` (optional) runs once the subscription is live.
+  // The payload of a remote publish is parsed against the contract first; a listener that throws is
+  // reported and isolated. Returns an id for unsubscribe_topic.
+  using TopicListener = std::function<void(const google::protobuf::Message& payload, std::string_view from)>;
+  uint64_t subscribe_topic(std::string_view topic, TopicListener listener,
+                           std::function<void(absl::Status)> ready = nullptr);
+  void unsubscribe_topic(uint64_t id);
+  // Runs this node's listeners of a shared topic (the publishing node's local echo).
+  void echo_topic(std::string_view topic, const google::protobuf::Message& payload);
+
+  // Targeted sends, reaching a connection or all of a user's connections on whichever node they are:
+  // an encoded frame, or a close.
+  void send_to_conn(std::string_view conn_id, Frame frame);
+  void send_to_user(std::string_view user_id, Frame frame);
+  void close_conn(std::string_view conn_id);
+  void close_user(std::string_view user_id);
+
   std::shared_ptr<Conn> find(std::string_view conn_id) const;
   std::size_t connection_count() const;
   std::vector<std::shared_ptr<Conn>> connections() const;
@@ -133,6 +152,12 @@ class Server {
   // Channel membership; the adapter subscription follows local interest.
   void join(const std::shared_ptr<Conn>& conn, const std::string& channel,
             std::function<void(absl::Status)> live);
+  // Adds local interest in `channel` (a member, or a listener when conn is null).
+  void add_interest(const std::string& channel, const std::shared_ptr<Conn>& conn, uint64_t listener_id,
+                    TopicListener listener, std::function<void(absl::Status)> live);
+  void drop_interest_if_unused(const std::string& channel);
+  void publish_personal(const std::string& channel, Frame frame, bool close);
+  void deliver_to_listeners(std::string_view channel, const channel::ChannelMessage& message);
   void leave(const Conn& conn, const std::string& channel);
   std::size_t local_members(const std::string& channel) const;
   std::vector<std::string> local_member_ids(const std::string& channel) const;
@@ -149,6 +174,7 @@ class Server {
   std::shared_ptr<Adapter> adapter_;
   // Per role: wire name -> method in that role's effective surface (shared + role).
   std::vector<absl::flat_hash_map<std::string, const MethodInfo*>> surfaces_;
+  std::atomic<uint64_t> next_listener_id_{1};
 
   Authenticator authenticator_;
   std::function<void(Conn&)> on_connection_;
@@ -163,6 +189,7 @@ class Server {
   mutable std::mutex conns_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Conn>> conns_ ABSL_GUARDED_BY(conns_mu_);
 
+  std::recursive_mutex interest_mu_;  // orders adapter subscribe/unsubscribe calls
   mutable std::mutex channels_mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Channel>> channels_ ABSL_GUARDED_BY(channels_mu_);
 };

@@ -3,6 +3,7 @@
 //   room(name).broadcast    shared events only (a room mixes roles)
 //   publish                 shared topics only
 //   for_role(R).publish     role R's topics only
+//   emit_server             server-to-server events only
 // Thread-safety: every method may be called from any thread once serving; hooks are set before.
 #pragma once
 
@@ -108,9 +109,47 @@ class ContractServer {
     static_assert(E::kRoleIndex == kSharedRole,
                   "publish takes shared topics only; publish a role's topic with for_role(R).publish");
     internal::check_payload<E, P>();
+    core_.echo_topic(E::kName, payload);  // this node's bus listeners, in-process, exactly once
     core_.publish(internal::topic_channel("shared", E::kName),
                   encode_publish(E::kName, payload, core_.node_id()));
   }
+
+  // Cluster bus: handler(const Payload&, std::string_view from_node) runs for every publish of the
+  // shared topic on any node, this one included. `ready` runs once the subscription is live.
+  template <class E, class F>
+  uint64_t subscribe(E, F handler, std::function<void(absl::Status)> ready = nullptr) {
+    static_assert(E::kKind == MethodKind::kTopic, "subscribe takes a topic");
+    static_assert(E::kRoleIndex == kSharedRole, "the cluster bus carries shared topics only");
+    return core_.subscribe_topic(
+        E::kName,
+        [handler = std::move(handler)](const google::protobuf::Message& payload, std::string_view from) {
+          handler(static_cast<const typename E::Payload&>(payload), from);
+        },
+        std::move(ready));
+  }
+  void unsubscribe(uint64_t subscription) { core_.unsubscribe_topic(subscription); }
+
+  // A connection, or all of a user's connections, on whichever node they are.
+  class Target {
+   public:
+    template <class E, class P>
+    void emit(E, const P& payload) {
+      static_assert(E::kKind == MethodKind::kEvent, "emit takes a server event of the contract");
+      internal::check_payload<E, P>();
+      Frame frame = encode_event(E::kName, payload);
+      user_ ? core_.send_to_user(id_, std::move(frame)) : core_.send_to_conn(id_, std::move(frame));
+    }
+    void close() { user_ ? core_.close_user(id_) : core_.close_conn(id_); }
+
+   private:
+    friend class ContractServer;
+    Target(Server& core, std::string id, bool user) : core_(core), id_(std::move(id)), user_(user) {}
+    Server& core_;
+    std::string id_;
+    bool user_;
+  };
+  Target to_conn(std::string_view conn_id) { return Target(core_, std::string(conn_id), false); }
+  Target to_user(std::string_view user_id) { return Target(core_, std::string(user_id), true); }
 
   // Sends a node-to-node event of the contract to every other node.
   template <class E, class P>

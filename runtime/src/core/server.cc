@@ -73,8 +73,9 @@ Frame error_frame(std::string_view id, const absl::Status& status) {
 // Local interest in one adapter channel.
 struct Server::Channel {
   absl::flat_hash_map<std::string, std::shared_ptr<Conn>> members;  // by connection id
+  absl::flat_hash_map<uint64_t, TopicListener> listeners;          // cluster bus, shared topics only
   bool live = false;                                                // the adapter confirmed the subscription
-  std::vector<std::function<void(absl::Status)>> waiting;           // join() callers waiting for `live`
+  std::vector<std::function<void(absl::Status)>> waiting;           // callers waiting for `live`
 };
 
 std::string_view Handshake::query_param(std::string_view name) const {
@@ -163,6 +164,9 @@ std::shared_ptr<Conn> Server::open(Admission admission, std::shared_ptr<Outbox> 
     if (!conns_.try_emplace(conn->id(), conn).second) return nullptr;  // duplicate id
   }
   conn->send(env_frame());  // super-line clients resolve env.ready on it
+  // Personal channels, so to_conn/to_user reach this connection from any node.
+  join(conn, cat("c:", conn->id()), nullptr);
+  if (!conn->user_id().empty()) join(conn, cat("u:", conn->user_id()), nullptr);
   if (on_connection_) {
     try {
       on_connection_(*conn);
@@ -355,48 +359,166 @@ void Server::join(const std::shared_ptr<Conn>& conn, const std::string& channel,
     if (live) live(absl::OkStatus());
     return;
   }
-  bool subscribe = false;
+  add_interest(channel, conn, 0, nullptr, std::move(live));
+}
+
+void Server::add_interest(const std::string& channel, const std::shared_ptr<Conn>& conn, uint64_t listener_id,
+                          TopicListener listener, std::function<void(absl::Status)> live) {
   bool live_now = false;
   {
-    std::lock_guard<std::mutex> lock(channels_mu_);
-    auto& slot = channels_[channel];
-    if (!slot) {
-      slot = std::make_unique<Channel>();
-      subscribe = true;
+    // Held across the decision and the adapter call, so the adapter sees subscribes and
+    // unsubscribes of a channel in the order the registry decided them.
+    std::lock_guard<std::recursive_mutex> order(interest_mu_);
+    bool subscribe = false;
+    {
+      std::lock_guard<std::mutex> lock(channels_mu_);
+      auto& slot = channels_[channel];
+      if (!slot) {
+        slot = std::make_unique<Channel>();
+        subscribe = true;
+      }
+      if (conn) {
+        slot->members[conn->id()] = conn;
+      } else {
+        slot->listeners[listener_id] = std::move(listener);
+      }
+      if (slot->live) {
+        live_now = true;
+      } else if (live) {
+        slot->waiting.push_back(std::move(live));
+      }
     }
-    slot->members[conn->id()] = conn;
-    if (slot->live) {
-      live_now = true;
-    } else if (live) {
-      slot->waiting.push_back(std::move(live));
+    if (subscribe) {
+      adapter_->subscribe(channel, [this, channel](absl::Status status) {
+        std::vector<std::function<void(absl::Status)>> waiting;
+        {
+          std::lock_guard<std::mutex> lock(channels_mu_);
+          auto it = channels_.find(channel);
+          if (it == channels_.end()) return;
+          it->second->live = status.ok();
+          waiting.swap(it->second->waiting);
+        }
+        for (auto& callback : waiting) callback(status);
+      });
     }
   }
   if (live_now && live) live(absl::OkStatus());
-  if (!subscribe) return;
-  adapter_->subscribe(channel, [this, channel](absl::Status status) {
-    std::vector<std::function<void(absl::Status)>> waiting;
-    {
-      std::lock_guard<std::mutex> lock(channels_mu_);
-      auto it = channels_.find(channel);
-      if (it == channels_.end()) return;
-      it->second->live = status.ok();
-      waiting.swap(it->second->waiting);
-    }
-    for (auto& callback : waiting) callback(status);
-  });
 }
 
 void Server::leave(const Conn& conn, const std::string& channel) {
+  std::lock_guard<std::recursive_mutex> order(interest_mu_);
   {
     std::lock_guard<std::mutex> lock(channels_mu_);
     auto it = channels_.find(channel);
     if (it == channels_.end()) return;
     it->second->members.erase(conn.id());
-    if (!it->second->members.empty()) return;
+  }
+  drop_interest_if_unused(channel);
+}
+
+void Server::drop_interest_if_unused(const std::string& channel) {
+  std::lock_guard<std::recursive_mutex> order(interest_mu_);
+  {
+    std::lock_guard<std::mutex> lock(channels_mu_);
+    auto it = channels_.find(channel);
+    if (it == channels_.end() || !it->second->members.empty() || !it->second->listeners.empty()) return;
     channels_.erase(it);
   }
   adapter_->unsubscribe(channel);
 }
+
+// ---- Cluster bus ----
+
+uint64_t Server::subscribe_topic(std::string_view topic, TopicListener listener,
+                                 std::function<void(absl::Status)> ready) {
+  const uint64_t id = next_listener_id_.fetch_add(1);
+  add_interest(cat("t:shared:", topic), nullptr, id, std::move(listener), std::move(ready));
+  return id;
+}
+
+void Server::unsubscribe_topic(uint64_t id) {
+  std::string emptied;
+  {
+    std::lock_guard<std::mutex> lock(channels_mu_);
+    for (auto& [name, channel] : channels_) {
+      if (channel->listeners.erase(id) > 0) {
+        emptied = name;
+        break;
+      }
+    }
+  }
+  if (!emptied.empty()) drop_interest_if_unused(emptied);
+}
+
+void Server::echo_topic(std::string_view topic, const google::protobuf::Message& payload) {
+  std::vector<TopicListener> listeners;
+  {
+    std::lock_guard<std::mutex> lock(channels_mu_);
+    auto it = channels_.find(absl_view(cat("t:shared:", topic)));
+    if (it == channels_.end()) return;
+    for (const auto& [id, listener] : it->second->listeners) listeners.push_back(listener);
+  }
+  for (const auto& listener : listeners) {
+    try {
+      listener(payload, node_id_);
+    } catch (const std::exception& e) {
+      report(absl::InternalError(e.what()), {"event", topic, {}});
+    }
+  }
+}
+
+// A publish from another node, for this node's bus listeners: parsed against the contract first.
+void Server::deliver_to_listeners(std::string_view channel, const channel::ChannelMessage& message) {
+  std::vector<TopicListener> listeners;
+  {
+    std::lock_guard<std::mutex> lock(channels_mu_);
+    auto it = channels_.find(absl_view(channel));
+    if (it == channels_.end()) return;
+    for (const auto& [id, listener] : it->second->listeners) listeners.push_back(listener);
+  }
+  if (listeners.empty()) return;
+  const std::string_view topic = channel.substr(channel.rfind(':') + 1);
+  const MethodInfo* method = resolve(kSharedRole, topic);
+  absl::StatusOr<WireFrame> frame = parse_wire_frame(message.json());
+  std::unique_ptr<google::protobuf::Message> payload(method ? method->payload->New() : nullptr);
+  if (!payload || !frame.ok() || !decode_payload(frame->d, *payload).ok()) {
+    return report(absl::DataLossError(cat("malformed publish on ", channel, " from node ", message.origin())),
+                  {"event", topic, {}});
+  }
+  for (const auto& listener : listeners) {
+    try {
+      listener(*payload, message.origin());
+    } catch (const std::exception& e) {
+      report(absl::InternalError(e.what()), {"event", topic, {}});
+    }
+  }
+}
+
+// ---- Targeted sends ----
+
+void Server::publish_personal(const std::string& channel, Frame frame, bool close) {
+  channel::ChannelMessage message;
+  if (frame) message.set_json(*frame);
+  message.set_origin(node_id_);
+  message.set_close(close);
+  adapter_->publish(channel, std::make_shared<const std::string>(message.SerializeAsString()));
+}
+
+void Server::send_to_conn(std::string_view conn_id, Frame frame) {
+  if (auto conn = find(conn_id)) return conn->send(std::move(frame));  // local: no adapter trip
+  publish_personal(cat("c:", conn_id), std::move(frame), false);
+}
+
+void Server::send_to_user(std::string_view user_id, Frame frame) {
+  publish_personal(cat("u:", user_id), std::move(frame), false);  // a user may be on many nodes
+}
+
+void Server::close_conn(std::string_view conn_id) {
+  if (auto conn = find(conn_id)) return conn->close();
+  publish_personal(cat("c:", conn_id), nullptr, true);
+}
+
+void Server::close_user(std::string_view user_id) { publish_personal(cat("u:", user_id), nullptr, true); }
 
 std::size_t Server::local_members(const std::string& channel) const {
   std::lock_guard<std::mutex> lock(channels_mu_);
@@ -481,6 +603,8 @@ void Server::on_adapter_message(std::string_view channel, const Payload& payload
     return;
   }
   if (channel == kServerChannel) return on_server_event(message);
+  // Bus listeners heard this node's own publish at publish time (local echo), never twice.
+  if (message.origin() != node_id_) deliver_to_listeners(channel, message);
   std::vector<std::shared_ptr<Conn>> recipients;
   {
     std::lock_guard<std::mutex> lock(channels_mu_);
@@ -490,6 +614,10 @@ void Server::on_adapter_message(std::string_view channel, const Payload& payload
     for (const auto& [id, conn] : it->second->members) {
       if (id != message.except_conn()) recipients.push_back(conn);
     }
+  }
+  if (message.close()) {
+    for (const auto& conn : recipients) conn->close();
+    return;
   }
   // Encoded by the publisher; every local recipient shares these bytes.
   const Frame frame = std::make_shared<const std::string>(std::move(*message.mutable_json()));
