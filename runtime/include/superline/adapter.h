@@ -5,6 +5,7 @@
 // from the adapter's own context and must not block.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,7 +28,8 @@ class Adapter {
 
   virtual ~Adapter() = default;
 
-  // Where inbound messages go. Set once, before the first subscribe; cleared with nullptr.
+  // Where inbound messages go. Set once, before the first subscribe; cleared with nullptr, which
+  // returns only when no call to the old handler is still running (so its owner may go away).
   virtual void set_handler(MessageHandler handler) = 0;
   // Starts receiving `channel`; `done` runs once publishes on it reach this node (or it failed).
   virtual void subscribe(const std::string& channel, Done done) = 0;
@@ -35,6 +37,21 @@ class Adapter {
   // Delivers `payload` to every node subscribed to `channel`, this one included. Errors are
   // swallowed: delivery is at most once.
   virtual void publish(const std::string& channel, Payload payload) = 0;
+};
+
+// The handler slot of an Adapter implementation: calls run without holding a lock, and clearing
+// the slot waits for the calls in flight. Thread-safety: all methods, from any thread (but clearing
+// from inside a call would wait forever).
+class HandlerSlot {
+ public:
+  void set(Adapter::MessageHandler handler);
+  void call(std::string_view channel, const Payload& payload);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable idle_;
+  Adapter::MessageHandler handler_;
+  int in_flight_ = 0;
 };
 
 // Connects the MemoryAdapters of one process as if they were nodes on one broker.

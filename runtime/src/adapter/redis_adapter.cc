@@ -119,10 +119,7 @@ class RedisAdapter::Impl {
     thread_.join();
   }
 
-  void set_handler(MessageHandler handler) {
-    std::lock_guard<std::mutex> lock(handler_mu_);
-    handler_ = std::move(handler);
-  }
+  void set_handler(MessageHandler handler) { handler_.set(std::move(handler)); }
 
   void subscribe(const std::string& channel, Done done) {
     net::post(ioc_, [this, channel, done = std::move(done)]() mutable {
@@ -308,13 +305,8 @@ class RedisAdapter::Impl {
     const std::string_view kind(reply->element[0]->str, reply->element[0]->len);
     const std::string channel(reply->element[1]->str, reply->element[1]->len);
     if (kind == "message") {
-      auto payload = std::make_shared<const std::string>(reply->element[2]->str, reply->element[2]->len);
-      MessageHandler handler;
-      {
-        std::lock_guard<std::mutex> lock(impl->handler_mu_);
-        handler = impl->handler_;
-      }
-      if (handler) handler(channel, payload);
+      impl->handler_.call(channel,
+                          std::make_shared<const std::string>(reply->element[2]->str, reply->element[2]->len));
     } else if (kind == "subscribe") {
       impl->subscribed(channel);
     } else if (kind == "unsubscribe" && impl->wanted_.contains(channel)) {
@@ -378,8 +370,7 @@ class RedisAdapter::Impl {
   bool closing_ = false;
   std::string last_error_;
 
-  std::mutex handler_mu_;
-  MessageHandler handler_;
+  HandlerSlot handler_;
 
   mutable std::mutex state_mu_;
   std::condition_variable state_cv_;

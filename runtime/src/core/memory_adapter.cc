@@ -6,10 +6,29 @@
 
 namespace superline {
 
+void HandlerSlot::set(Adapter::MessageHandler handler) {
+  std::unique_lock<std::mutex> lock(mu_);
+  handler_ = std::move(handler);
+  if (!handler_) idle_.wait(lock, [this] { return in_flight_ == 0; });
+}
+
+void HandlerSlot::call(std::string_view channel, const Payload& payload) {
+  Adapter::MessageHandler handler;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!handler_) return;
+    handler = handler_;
+    ++in_flight_;
+  }
+  handler(channel, payload);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (--in_flight_ == 0) idle_.notify_all();
+}
+
 struct MemoryBus::Endpoint {
   std::mutex mu;
-  Adapter::MessageHandler handler ABSL_GUARDED_BY(mu);
   absl::flat_hash_set<std::string> channels ABSL_GUARDED_BY(mu);
+  HandlerSlot handler;
 };
 
 void MemoryBus::attach(const std::shared_ptr<Endpoint>& endpoint) {
@@ -42,13 +61,11 @@ void MemoryBus::publish(const std::string& channel, const Payload& payload) {
   }
   // Outside the bus lock: a handler may publish again.
   for (const auto& target : targets) {
-    Adapter::MessageHandler handler;
     {
       std::lock_guard<std::mutex> lock(target->mu);
       if (!target->channels.contains(channel)) continue;
-      handler = target->handler;
     }
-    if (handler) handler(channel, payload);
+    target->handler.call(channel, payload);
   }
 }
 
@@ -59,10 +76,7 @@ MemoryAdapter::MemoryAdapter(std::shared_ptr<MemoryBus> bus)
 
 MemoryAdapter::~MemoryAdapter() { bus_->detach(endpoint_.get()); }
 
-void MemoryAdapter::set_handler(MessageHandler handler) {
-  std::lock_guard<std::mutex> lock(endpoint_->mu);
-  endpoint_->handler = std::move(handler);
-}
+void MemoryAdapter::set_handler(MessageHandler handler) { endpoint_->handler.set(std::move(handler)); }
 
 void MemoryAdapter::subscribe(const std::string& channel, Done done) {
   {
