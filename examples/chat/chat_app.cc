@@ -17,8 +17,9 @@ absl::StatusOr<superline::Admission> ChatApp::authenticate(const superline::Hand
   const std::string_view role = handshake.query_param("role");
   const std::string_view name = handshake.query_param("name");
   if (name.empty()) return absl::UnauthenticatedError("name is required");
-  if (role == "user") return Chat::admit(Chat::Role::kUser, ChatCtx{std::string(name)});
-  if (role == "agent") return Chat::admit(Chat::Role::kAgent, ChatCtx{std::string(name)});
+  // The name is also the user id: to_user(name) reaches all of a person's connections.
+  if (role == "user") return Chat::admit(Chat::Role::kUser, ChatCtx{std::string(name)}, std::string(name));
+  if (role == "agent") return Chat::admit(Chat::Role::kAgent, ChatCtx{std::string(name)}, std::string(name));
   return absl::UnauthenticatedError("role must be user or agent");
 }
 

@@ -1,4 +1,5 @@
-// chat_server --port P [--redis redis://H:P] [--node NAME] [--heartbeat-ms N] [--threads N]
+// chat_server --port P [--redis redis://H:P] [--node NAME] [--heartbeat-ms N] [--presence-ttl-ms N]
+//             [--threads N]
 // Serves the chat contract on ws://127.0.0.1:P/?role=user|agent&name=NAME. Without --redis it runs on
 // the in-memory adapter; with it, nodes sharing one Redis form a cluster. Prints "listening on 127.0.0.1:<port>" once ready; stops on SIGINT/SIGTERM.
 #include <condition_variable>
@@ -19,7 +20,7 @@ namespace {
 int usage(const std::string& problem) {
   std::cerr << "chat_server: " << problem << "\n"
             << "usage: chat_server --port P [--redis redis://H:P] [--node NAME] [--heartbeat-ms N] "
-               "[--threads N]\n";
+               "[--presence-ttl-ms N] [--threads N]\n";
   return 2;
 }
 
@@ -47,6 +48,9 @@ int main(int argc, char** argv) {
     } else if (flag == "--heartbeat-ms") {
       if (!absl::SimpleAtoi(value, &number) || number < 0) return usage("bad --heartbeat-ms " + value);
       options.heartbeat_interval = std::chrono::milliseconds(number);
+    } else if (flag == "--presence-ttl-ms") {
+      if (!absl::SimpleAtoi(value, &number) || number < 1) return usage("bad --presence-ttl-ms " + value);
+      options.presence_ttl = std::chrono::milliseconds(number);
     } else if (flag == "--threads") {
       if (!absl::SimpleAtoi(value, &number) || number < 1) return usage("bad --threads " + value);
       listen.threads = number;

@@ -236,6 +236,45 @@ TEST(RedisCluster, BusAndTargetedSendsAcrossNodes) {
   EXPECT_TRUE(phone->wait_closed(2s));
 }
 
+TEST(RedisPresence, CrashedNodesExpireAndStoppedNodesLeaveAtOnce) {
+  RedisProcess redis;
+  const std::vector<std::string> flags = {"--redis", redis.url(), "--heartbeat-ms", "100", "--presence-ttl-ms", "600"};
+  auto with_name = [&](std::string name) {
+    auto f = flags;
+    f.insert(f.end(), {"--node", std::move(name)});
+    return f;
+  };
+  ChatServerProcess a(with_name("a")), b(with_name("b"));
+  RedisShapesNode observer(redis);  // asks the cluster, with no connections of its own
+  // Generated clients answer the 100 ms pings on their own thread, so only the crash drops them.
+  auto client = [](uint16_t port, std::string name) {
+    superline::ClientOptions options;
+    options.port = port;
+    options.params = {{"name", std::move(name)}};
+    options.reconnect = false;
+    return std::make_unique<chat::ChatUserClient>(options);
+  };
+  auto ann = client(a.port(), "ann");
+  auto bo = client(b.port(), "bo");
+  ASSERT_TRUE(ann->connect().ok());
+  ASSERT_TRUE(bo->connect().ok());
+  auto count = [&] { return observer.server.core().cluster_count().value_or(999); };
+  auto online = [&](const char* user) { return observer.server.core().is_online(user).value_or(false); };
+  ASSERT_TRUE(eventually([&] { return count() == 2 && online("ann") && online("bo"); }));
+  auto nodes = observer.server.core().topology();
+  ASSERT_TRUE(nodes.ok());
+  EXPECT_EQ(nodes->size(), 3u);  // a, b and the observer
+
+  kill(a.pid(), SIGKILL);  // a crash: nothing is cleaned up, the liveness key expires
+  EXPECT_TRUE(online("ann"));
+  EXPECT_TRUE(eventually([&] { return count() == 1 && !online("ann"); }, 3s));
+  EXPECT_TRUE(online("bo"));
+
+  EXPECT_EQ(b.stop(), 0);  // graceful: gone at once, not after the TTL
+  EXPECT_EQ(count(), 0u);
+  EXPECT_FALSE(online("bo"));
+}
+
 TEST(RedisFaults, KilledAndRestartedRedisRecoversByItself) {
   RedisProcess redis;
   RedisChatNode a(redis), b(redis);

@@ -537,3 +537,36 @@ TEST_F(ClusterTest, ToUserReachesEveryDeviceOnEveryNode) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(ClusterTest, PresenceAcrossNodesOnOneBus) {
+  // The counting adapters keep no directory of their own: plain MemoryAdapters on the bus do.
+  ShapesApp app_a, app_b;
+  ShapesServer a(app_a, {}, std::make_shared<superline::MemoryAdapter>(bus_));
+  ShapesServer b(app_b, {}, std::make_shared<superline::MemoryAdapter>(bus_));
+  superline::Admission user = Shapes::admit(Shapes::Role::kShared);
+  user.user_id = "u1";
+  auto outbox = std::make_shared<RecordingOutbox>();
+  auto phone = a.core().open(user, outbox);
+  auto other = b.core().open(Shapes::admit(Shapes::Role::kShared), outbox);
+  auto nodes = a.core().topology();
+  ASSERT_TRUE(nodes.ok());
+  EXPECT_EQ(nodes->size(), 2u);
+  EXPECT_EQ(*b.core().cluster_count(), 2u);
+  EXPECT_TRUE(*b.core().is_online("u1"));
+  EXPECT_FALSE(*b.core().is_online("u2"));
+  a.core().closed(phone, 1000);
+  EXPECT_FALSE(*b.core().is_online("u1"));
+  EXPECT_EQ(*b.core().cluster_count(), 1u);
+  b.core().shutdown();  // graceful: gone from the cluster's view at once
+  EXPECT_EQ(a.core().topology()->size(), 1u);
+}
+
+TEST_F(CoreTest, ClusterQueriesNeedAnAdapterWithPresence) {
+  auto count = server_.core().cluster_count();  // CountingAdapter keeps no directory
+  EXPECT_EQ(count.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(count.status().message()).find("presence"), std::string::npos);
+}
+
+}  // namespace

@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "superline/presence.h"
 #include <mutex>
 
 namespace superline {
@@ -37,6 +38,8 @@ class Adapter {
   // Delivers `payload` to every node subscribed to `channel`, this one included. Errors are
   // swallowed: delivery is at most once.
   virtual void publish(const std::string& channel, Payload payload) = 0;
+  // The cluster's presence directory, or null if this adapter keeps none.
+  virtual Presence* presence() { return nullptr; }
 };
 
 // The handler slot of an Adapter implementation: calls run without holding a lock, and clearing
@@ -57,7 +60,7 @@ class HandlerSlot {
 // Connects the MemoryAdapters of one process as if they were nodes on one broker.
 class MemoryBus {
  public:
-  MemoryBus() = default;
+  MemoryBus();
   MemoryBus(const MemoryBus&) = delete;
   MemoryBus& operator=(const MemoryBus&) = delete;
 
@@ -69,6 +72,7 @@ class MemoryBus {
   void detach(const Endpoint* endpoint);
   void publish(const std::string& channel, const Payload& payload);
 
+  std::unique_ptr<Presence> presence_;
   std::mutex mu_;
   // Channel -> endpoints subscribed to it.
   absl::flat_hash_map<std::string, absl::flat_hash_set<Endpoint*>> routes_ ABSL_GUARDED_BY(mu_);
@@ -85,6 +89,7 @@ class MemoryAdapter final : public Adapter {
   void subscribe(const std::string& channel, Done done) override;
   void unsubscribe(const std::string& channel) override;
   void publish(const std::string& channel, Payload payload) override;
+  Presence* presence() override;
 
  private:
   std::shared_ptr<MemoryBus> bus_;

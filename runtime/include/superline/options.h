@@ -20,6 +20,9 @@ struct ServerOptions {
   std::chrono::milliseconds heartbeat_interval{30'000};
   // Unanswered pings after which the connection is dropped.
   int max_missed_pongs = 2;
+  // How long this node counts as alive in the cluster's presence after its last heartbeat tick; a
+  // crashed node's connections vanish from cluster queries after this. Keep it above the interval.
+  std::chrono::milliseconds presence_ttl{90'000};
   // Time allowed from TCP accept to a completed WebSocket upgrade.
   std::chrono::milliseconds handshake_timeout{10'000};
   // Reject JSON payload fields the contract does not know (VALIDATION) instead of ignoring them.

@@ -56,6 +56,7 @@ class RedisAdapter final : public Adapter {
   void subscribe(const std::string& channel, Done done) override;
   void unsubscribe(const std::string& channel) override;
   void publish(const std::string& channel, Payload payload) override;
+  Presence* presence() override;
 
   RedisHealth health() const;
   // Called on every change of health (also logged, once per change, to stderr).

@@ -24,6 +24,7 @@
 #include "superline/conn.h"
 #include "superline/contract.h"
 #include "superline/options.h"
+#include "superline/presence.h"
 #include "superline/reply.h"
 #include "superline/room.h"
 
@@ -114,6 +115,12 @@ class Server {
   void send_to_user(std::string_view user_id, Frame frame);
   void close_conn(std::string_view conn_id);
   void close_user(std::string_view user_id);
+
+  // Cluster-wide presence, from the adapter's directory (FAILED_PRECONDITION if it keeps none,
+  // DEADLINE_EXCEEDED past `timeout`). Blocks the calling thread until answered.
+  absl::StatusOr<std::vector<NodePresence>> topology(std::chrono::milliseconds timeout = std::chrono::seconds(2));
+  absl::StatusOr<std::size_t> cluster_count(std::chrono::milliseconds timeout = std::chrono::seconds(2));
+  absl::StatusOr<bool> is_online(std::string_view user_id, std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
   std::shared_ptr<Conn> find(std::string_view conn_id) const;
   std::size_t connection_count() const;

@@ -10,6 +10,7 @@
 #include <future>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -58,6 +59,69 @@ absl::StatusOr<RedisUrl> RedisUrl::parse(std::string_view url) {
   out.host = std::string(rest);
   return out;
 }
+
+namespace {
+
+// Presence keys: sl:nodes (set of node ids), sl:alive:<node> (its name, expiring after the TTL),
+// sl:conns:<node> (hash connection -> user), sl:user:<user> (set of "node\tconnection").
+// Queries run as scripts, one round trip each, and sweep what dead nodes left behind.
+constexpr char kTopologyScript[] = R"lua(
+local out = {}
+for _, n in ipairs(redis.call('SMEMBERS', 'sl:nodes')) do
+  local name = redis.call('GET', 'sl:alive:' .. n)
+  if name then
+    table.insert(out, n)
+    table.insert(out, name)
+    table.insert(out, redis.call('HLEN', 'sl:conns:' .. n))
+  else
+    redis.call('SREM', 'sl:nodes', n)
+    redis.call('DEL', 'sl:conns:' .. n)
+  end
+end
+return out)lua";
+
+constexpr char kOnlineScript[] = R"lua(
+for _, m in ipairs(redis.call('SMEMBERS', 'sl:user:' .. ARGV[1])) do
+  local node = string.match(m, '^([^\t]*)\t')
+  if node and redis.call('EXISTS', 'sl:alive:' .. node) == 1 then return 1 end
+  redis.call('SREM', 'sl:user:' .. ARGV[1], m)
+end
+return 0)lua";
+
+constexpr char kClearNodeScript[] = R"lua(
+local conns = redis.call('HGETALL', 'sl:conns:' .. ARGV[1])
+for i = 1, #conns, 2 do
+  if conns[i + 1] ~= '' then redis.call('SREM', 'sl:user:' .. conns[i + 1], ARGV[1] .. '\t' .. conns[i]) end
+end
+redis.call('DEL', 'sl:conns:' .. ARGV[1], 'sl:alive:' .. ARGV[1])
+redis.call('SREM', 'sl:nodes', ARGV[1])
+return 1)lua";
+
+// Runs a command on `ctx` with a std::function as its callback (called once, with null on teardown).
+void command(redisAsyncContext* ctx, std::vector<std::string> args, std::function<void(redisReply*)> done) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* callback = done ? new std::function<void(redisReply*)>(std::move(done)) : nullptr;
+  const int rc = redisAsyncCommandArgv(
+      ctx,
+      callback == nullptr ? nullptr
+                          : +[](redisAsyncContext*, void* reply, void* privdata) {
+                              auto* cb = static_cast<std::function<void(redisReply*)>*>(privdata);
+                              (*cb)(static_cast<redisReply*>(reply));
+                              delete cb;
+                            },
+      callback, static_cast<int>(argv.size()), argv.data(), lens.data());
+  if (rc != REDIS_OK && callback != nullptr) {
+    (*callback)(nullptr);
+    delete callback;
+  }
+}
+
+}  // namespace
 
 // One hiredis connection bridged to Asio: hiredis asks, through five hooks, to watch its socket for
 // reading or writing; a stream_descriptor waits and hands readiness back to hiredis.
@@ -166,6 +230,76 @@ class RedisAdapter::Impl {
   }
   uint64_t dropped() const { return dropped_.load(); }
 
+  // ---- Presence (any thread; runs on the I/O thread) ----
+
+  class RedisPresence final : public Presence {
+   public:
+    explicit RedisPresence(Impl& impl) : impl_(impl) {}
+    void add(std::string_view node, std::string_view conn, std::string_view user) override {
+      net::post(impl_.ioc_, [this, node = std::string(node), conn = std::string(conn), user = std::string(user)] {
+        impl_.local_conns_[conn] = {node, user};
+        impl_.write_conn(node, conn, user);
+      });
+    }
+    void remove(std::string_view node, std::string_view conn, std::string_view user) override {
+      net::post(impl_.ioc_, [this, node = std::string(node), conn = std::string(conn), user = std::string(user)] {
+        impl_.local_conns_.erase(conn);
+        if (!impl_.pub_.ready) return;
+        command(impl_.pub_.ctx, {"HDEL", "sl:conns:" + node, conn}, nullptr);
+        if (!user.empty()) command(impl_.pub_.ctx, {"SREM", "sl:user:" + user, node + "\t" + conn}, nullptr);
+      });
+    }
+    void beat(std::string_view node, std::string_view name, std::chrono::milliseconds ttl) override {
+      net::post(impl_.ioc_, [this, node = std::string(node), name = std::string(name), ttl] {
+        impl_.beat_ = Beat{node, name, ttl};
+        impl_.write_beat();
+      });
+    }
+    void clear_node(std::string_view node) override {
+      // Synchronous: a graceful shutdown clears its node before the adapter goes away.
+      std::promise<void> sent;
+      net::post(impl_.ioc_, [this, node = std::string(node), &sent] {
+        impl_.beat_.reset();
+        impl_.local_conns_.clear();
+        if (impl_.pub_.ready) {
+          command(impl_.pub_.ctx, {"EVAL", kClearNodeScript, "0", node}, [&sent](redisReply*) { sent.set_value(); });
+        } else {
+          sent.set_value();
+        }
+      });
+      sent.get_future().wait_for(std::chrono::seconds(2));
+    }
+    void topology(std::function<void(absl::StatusOr<std::vector<NodePresence>>)> done) override {
+      net::post(impl_.ioc_, [this, done = std::move(done)]() mutable {
+        if (!impl_.pub_.ready) return done(absl::UnavailableError("Redis is unreachable"));
+        command(impl_.pub_.ctx, {"EVAL", kTopologyScript, "0"}, [done = std::move(done)](redisReply* r) {
+          if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return done(absl::UnavailableError("presence query failed"));
+          std::vector<NodePresence> nodes;
+          for (size_t i = 0; i + 2 < r->elements; i += 3) {  // (id, name, connections) per live node
+            nodes.push_back({std::string(r->element[i]->str, r->element[i]->len),
+                             std::string(r->element[i + 1]->str, r->element[i + 1]->len),
+                             static_cast<size_t>(r->element[i + 2]->integer)});
+          }
+          done(std::move(nodes));
+        });
+      });
+    }
+    void is_online(std::string_view user, std::function<void(absl::StatusOr<bool>)> done) override {
+      net::post(impl_.ioc_, [this, user = std::string(user), done = std::move(done)]() mutable {
+        if (!impl_.pub_.ready) return done(absl::UnavailableError("Redis is unreachable"));
+        command(impl_.pub_.ctx, {"EVAL", kOnlineScript, "0", user}, [done = std::move(done)](redisReply* r) {
+          if (r == nullptr || r->type != REDIS_REPLY_INTEGER) return done(absl::UnavailableError("presence query failed"));
+          done(r->integer == 1);
+        });
+      });
+    }
+
+   private:
+    Impl& impl_;
+  };
+
+  Presence* presence() { return &presence_; }
+
   // ---- I/O thread: hiredis hooks and callbacks ----
 
   void context_gone(RedisLink& link) {
@@ -198,7 +332,12 @@ class RedisAdapter::Impl {
     if (&link == &sub_ && !wanted_.empty()) {
       send_subscribe(std::vector<std::string>(wanted_.begin(), wanted_.end()));
     }
-    if (&link == &pub_) send_ping();  // the publish link counts as up once Redis answers
+    if (&link == &pub_) {
+      send_ping();  // the publish link counts as up once Redis answers
+      // A restarted Redis lost this node's presence: write it all again.
+      write_beat();
+      for (const auto& [conn, entry] : local_conns_) write_conn(entry.node, conn, entry.user);
+    }
     update_health();
   }
 
@@ -262,6 +401,19 @@ class RedisAdapter::Impl {
       }
       schedule_ping();
     });
+  }
+
+  void write_beat() {
+    if (!beat_ || !pub_.ready) return;
+    command(pub_.ctx, {"SET", "sl:alive:" + beat_->node, beat_->name, "PX", std::to_string(beat_->ttl.count())},
+            nullptr);
+    command(pub_.ctx, {"SADD", "sl:nodes", beat_->node}, nullptr);
+  }
+
+  void write_conn(const std::string& node, const std::string& conn, const std::string& user) {
+    if (!pub_.ready) return;
+    command(pub_.ctx, {"HSET", "sl:conns:" + node, conn, user}, nullptr);
+    if (!user.empty()) command(pub_.ctx, {"SADD", "sl:user:" + user, node + "\t" + conn}, nullptr);
   }
 
   void send_ping() {
@@ -372,6 +524,18 @@ class RedisAdapter::Impl {
 
   HandlerSlot handler_;
 
+  // Presence this node wrote, replayed after a reconnect (I/O thread only).
+  struct Beat {
+    std::string node, name;
+    std::chrono::milliseconds ttl;
+  };
+  struct ConnEntry {
+    std::string node, user;
+  };
+  std::optional<Beat> beat_;
+  absl::flat_hash_map<std::string, ConnEntry> local_conns_;
+  RedisPresence presence_{*this};
+
   mutable std::mutex state_mu_;
   std::condition_variable state_cv_;
   RedisHealth health_ = RedisHealth::kDegraded;
@@ -427,5 +591,6 @@ void RedisAdapter::publish(const std::string& channel, Payload payload) {
 RedisHealth RedisAdapter::health() const { return impl_->health(); }
 void RedisAdapter::on_health(std::function<void(RedisHealth)> hook) { impl_->on_health(std::move(hook)); }
 uint64_t RedisAdapter::dropped_publishes() const { return impl_->dropped(); }
+Presence* RedisAdapter::presence() { return impl_->presence(); }
 
 }  // namespace superline

@@ -1,5 +1,6 @@
 // In-process adapter: MemoryAdapters on one MemoryBus behave as nodes on one broker. Delivery is
 // synchronous on the publishing thread, to every subscribed endpoint including the publisher's own.
+#include <map>
 #include <vector>
 
 #include "superline/adapter.h"
@@ -24,6 +25,61 @@ void HandlerSlot::call(std::string_view channel, const Payload& payload) {
   std::lock_guard<std::mutex> lock(mu_);
   if (--in_flight_ == 0) idle_.notify_all();
 }
+
+namespace {
+
+// Presence for the nodes of one MemoryBus: they live as long as the process, so no TTL applies.
+class MemoryPresence final : public Presence {
+ public:
+  void add(std::string_view node, std::string_view conn, std::string_view user) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    nodes_[std::string(node)].conns[std::string(conn)] = std::string(user);
+  }
+  void remove(std::string_view node, std::string_view conn, std::string_view) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = nodes_.find(std::string(node)); it != nodes_.end()) it->second.conns.erase(std::string(conn));
+  }
+  void beat(std::string_view node, std::string_view name, std::chrono::milliseconds) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    nodes_[std::string(node)].name = std::string(name);
+  }
+  void clear_node(std::string_view node) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    nodes_.erase(std::string(node));
+  }
+  void topology(std::function<void(absl::StatusOr<std::vector<NodePresence>>)> done) override {
+    std::vector<NodePresence> out;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& [id, node] : nodes_) out.push_back({id, node.name, node.conns.size()});
+    }
+    done(std::move(out));
+  }
+  void is_online(std::string_view user, std::function<void(absl::StatusOr<bool>)> done) override {
+    bool online = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& [id, node] : nodes_) {
+        for (const auto& [conn, owner] : node.conns) online = online || owner == user;
+      }
+    }
+    done(online);
+  }
+
+ private:
+  struct Node {
+    std::string name;
+    std::map<std::string, std::string> conns;  // connection -> user
+  };
+  std::mutex mu_;
+  std::map<std::string, Node> nodes_;
+};
+
+}  // namespace
+
+MemoryBus::MemoryBus() : presence_(std::make_unique<MemoryPresence>()) {}
+
+Presence* MemoryAdapter::presence() { return bus_->presence_.get(); }
 
 struct MemoryBus::Endpoint {
   std::mutex mu;

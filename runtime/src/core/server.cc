@@ -4,6 +4,7 @@
 #include "superline/server.h"
 
 #include <exception>
+#include <future>
 #include <random>
 
 #include "superline/channel.pb.h"
@@ -105,6 +106,8 @@ Server::Server(const ContractInfo& contract, Dispatch dispatch, ServerOptions op
   }
   adapter_->set_handler(
       [this](std::string_view channel, const Payload& payload) { on_adapter_message(channel, payload); });
+  // Visible in the cluster's presence from the start, not from the first heartbeat tick.
+  if (Presence* presence = adapter_->presence()) presence->beat(node_id_, options_.node_name, options_.presence_ttl);
 }
 
 Server::~Server() { adapter_->set_handler(nullptr); }
@@ -167,6 +170,7 @@ std::shared_ptr<Conn> Server::open(Admission admission, std::shared_ptr<Outbox> 
   // Personal channels, so to_conn/to_user reach this connection from any node.
   join(conn, cat("c:", conn->id()), nullptr);
   if (!conn->user_id().empty()) join(conn, cat("u:", conn->user_id()), nullptr);
+  if (Presence* presence = adapter_->presence()) presence->add(node_id_, conn->id(), conn->user_id());
   if (on_connection_) {
     try {
       on_connection_(*conn);
@@ -183,6 +187,7 @@ void Server::closed(const std::shared_ptr<Conn>& conn, uint16_t code) {
     if (conns_.erase(conn->id()) == 0) return;
   }
   for (const std::string& channel : conn->take_channels()) leave(*conn, channel);
+  if (Presence* presence = adapter_->presence()) presence->remove(node_id_, conn->id(), conn->user_id());
   if (on_disconnect_) {
     try {
       on_disconnect_(*conn, code);
@@ -212,6 +217,7 @@ std::vector<std::shared_ptr<Conn>> Server::connections() const {
 }
 
 void Server::heartbeat() {
+  if (Presence* presence = adapter_->presence()) presence->beat(node_id_, options_.node_name, options_.presence_ttl);
   for (const auto& conn : connections()) {
     if (conn->missed_pongs_.load() >= options_.max_missed_pongs) {
       if (auto outbox = conn->outbox_.lock()) outbox->terminate();
@@ -223,7 +229,45 @@ void Server::heartbeat() {
 }
 
 void Server::shutdown() {
+  // Leave the cluster's view at once rather than after the liveness TTL.
+  if (Presence* presence = adapter_->presence()) presence->clear_node(node_id_);
   for (const auto& conn : connections()) conn->close(kCloseGoingAway, "server shutting down");
+}
+
+namespace {
+
+// Runs an asynchronous presence query and waits for its answer.
+template <class T, class Query>
+absl::StatusOr<T> ask(Presence* presence, std::chrono::milliseconds timeout, Query query) {
+  if (presence == nullptr) return absl::FailedPreconditionError("this adapter keeps no presence directory");
+  auto answer = std::make_shared<std::promise<absl::StatusOr<T>>>();
+  auto result = answer->get_future();
+  query(*presence, [answer](absl::StatusOr<T> r) { answer->set_value(std::move(r)); });
+  if (result.wait_for(timeout) != std::future_status::ready) {
+    return absl::DeadlineExceededError("presence query timed out");
+  }
+  return result.get();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<NodePresence>> Server::topology(std::chrono::milliseconds timeout) {
+  return ask<std::vector<NodePresence>>(adapter_->presence(), timeout,
+                                        [](Presence& p, auto done) { p.topology(std::move(done)); });
+}
+
+absl::StatusOr<std::size_t> Server::cluster_count(std::chrono::milliseconds timeout) {
+  auto nodes = topology(timeout);
+  if (!nodes.ok()) return nodes.status();
+  std::size_t total = 0;
+  for (const auto& node : *nodes) total += node.connections;
+  return total;
+}
+
+absl::StatusOr<bool> Server::is_online(std::string_view user_id, std::chrono::milliseconds timeout) {
+  const std::string user(user_id);
+  return ask<bool>(adapter_->presence(), timeout,
+                   [&user](Presence& p, auto done) { p.is_online(user, std::move(done)); });
 }
 
 void Server::terminate_all() {
