@@ -10,6 +10,7 @@
 #include "../support/shapes_app.h"
 
 #include "../support/redis_process.h"
+#include "../support/eventually.h"
 #include "chat_app.h"
 #include "superline/redis_adapter.h"
 #include "superline/websocket.h"
@@ -20,15 +21,7 @@ namespace {
 
 using testing_support::RedisProcess;
 
-template <class F>
-bool eventually(F f, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return f();
-}
+using testing_support::eventually;
 
 superline::RedisOptions options_for(const RedisProcess& redis) {
   superline::RedisOptions options;
@@ -318,13 +311,22 @@ TEST(RedisPresence, CrashedNodesExpireAndStoppedNodesLeaveAtOnce) {
   EXPECT_FALSE(online("bo"));
 }
 
-TEST(RedisFaults, KilledAndRestartedRedisRecoversByItself) {
+// Two nodes with a user each in room "lobby", both subscriptions live.
+class RedisFaults : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    on_a = a.user("ann");
+    on_b = b.user("bo");
+    on_a->request("join", R"({"room":"lobby"})");
+    on_b->request("join", R"({"room":"lobby"})");
+    ASSERT_TRUE(eventually([&] { return subscribers(redis, "r:lobby") == 2; }));
+  }
   RedisProcess redis;
-  RedisChatNode a(redis), b(redis);
-  auto on_a = a.user("ann"), on_b = b.user("bo");
-  on_a->request("join", R"({"room":"lobby"})");
-  on_b->request("join", R"({"room":"lobby"})");
-  ASSERT_TRUE(eventually([&] { return subscribers(redis, "r:lobby") == 2; }));
+  RedisChatNode a{redis}, b{redis};
+  std::unique_ptr<WsTestClient> on_a, on_b;
+};
+
+TEST_F(RedisFaults, KilledAndRestartedRedisRecoversByItself) {
 
   redis.kill();
   ASSERT_TRUE(eventually([&] { return !a.healthy && !b.healthy; }));
@@ -344,13 +346,7 @@ TEST(RedisFaults, KilledAndRestartedRedisRecoversByItself) {
   EXPECT_GT(b.adapter->dropped_publishes(), 0u);
 }
 
-TEST(RedisFaults, FrozenRedisIsDetectedAndRecovered) {
-  RedisProcess redis;
-  RedisChatNode a(redis), b(redis);
-  auto on_a = a.user("ann"), on_b = b.user("bo");
-  on_a->request("join", R"({"room":"lobby"})");
-  on_b->request("join", R"({"room":"lobby"})");
-  ASSERT_TRUE(eventually([&] { return subscribers(redis, "r:lobby") == 2; }));
+TEST_F(RedisFaults, FrozenRedisIsDetectedAndRecovered) {
 
   redis.freeze();
   EXPECT_TRUE(eventually([&] { return !a.healthy && !b.healthy; }, 3s));  // PING deadline 500 ms
@@ -362,7 +358,7 @@ TEST(RedisFaults, FrozenRedisIsDetectedAndRecovered) {
   EXPECT_TRUE(has(on_a->read_until("thawed"), R"("text":"thawed")"));
 }
 
-TEST(RedisFaults, AStalledNodeDoesNotBlockTheOthers) {
+TEST(RedisStall, AStalledNodeDoesNotBlockTheOthers) {
   RedisProcess redis;
   ChatServerProcess a({"--redis", redis.url(), "--node", "a"});
   ChatServerProcess b({"--redis", redis.url(), "--node", "b"});

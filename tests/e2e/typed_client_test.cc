@@ -6,6 +6,7 @@
 #include <condition_variable>
 
 #include "../support/shapes_app.h"
+#include "../support/eventually.h"
 #include "chat_app.h"
 #include "superline/websocket.h"
 
@@ -13,16 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Waits for a predicate the client's I/O thread makes true.
-template <class F>
-bool eventually(F f, std::chrono::milliseconds timeout = 3s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return f();
-}
+using testing_support::eventually;
 
 superline::ClientOptions options_for(uint16_t port, std::string name) {
   superline::ClientOptions options;

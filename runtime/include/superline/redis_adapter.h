@@ -36,9 +36,10 @@ struct RedisOptions {
   // A PING on each connection this often; no reply within ping_timeout means Redis is frozen.
   std::chrono::milliseconds ping_interval{500};
   std::chrono::milliseconds ping_timeout{1'500};
-  // Reconnect delays: doubling from min to max, each with jitter in its upper half.
+  // Reconnect delays: doubling from min to max, each with jitter in its upper half; the cap keeps
+  // a reconnect within 1 s of Redis coming back.
   std::chrono::milliseconds reconnect_min{50};
-  std::chrono::milliseconds reconnect_max{1'000};
+  std::chrono::milliseconds reconnect_max{800};
 };
 
 enum class RedisHealth {
