@@ -27,4 +27,7 @@ absl::Status error(std::string_view code, std::string_view message);
 // (PermissionDenied -> FORBIDDEN, NotFound -> NOT_FOUND, InvalidArgument -> BAD_REQUEST, ...).
 std::string error_code(const absl::Status& status);
 
+// Whether the status was made by error(), with an explicit wire code.
+bool has_wire_code(const absl::Status& status);
+
 }  // namespace superline

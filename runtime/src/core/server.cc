@@ -44,7 +44,7 @@ const Frame& ping_frame() {
 
 // Statuses whose text is for the server's log only: an unexpected failure must not leak detail.
 bool is_unexpected(const absl::Status& status) {
-  return error_code(status) == kInternal && !status.GetPayload("superline.dev/code").has_value();
+  return error_code(status) == kInternal && !has_wire_code(status);
 }
 
 Frame error_frame(std::string_view id, const absl::Status& status) {
