@@ -15,19 +15,30 @@ cleanup() {
 trap cleanup EXIT
 
 port_is_free() { ! (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; }
+# A random free port; if another process takes it first, our redis-server exits and we try again.
+# Readiness means *our* redis-server answers (its process_id), not merely that the port is open.
 redis_port=""
-for _ in $(seq 50); do
+for _ in $(seq 20); do
   candidate=$((20000 + RANDOM % 30000))
-  port_is_free "$candidate" && { redis_port=$candidate; break; }
+  port_is_free "$candidate" || continue
+  redis-server --port "$candidate" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning \
+    > "$work/redis.log" 2>&1 &
+  redis_pid=$!
+  for _ in $(seq 100); do
+    kill -0 "$redis_pid" 2> /dev/null || break
+    if redis-cli -p "$candidate" INFO server 2> /dev/null | grep -q "process_id:$redis_pid"; then
+      redis_port=$candidate
+      break
+    fi
+    sleep 0.05
+  done
+  if [ -n "$redis_port" ]; then
+    pids+=("$redis_pid")
+    break
+  fi
+  kill "$redis_pid" 2> /dev/null || true
 done
-[ -n "$redis_port" ] || { echo "no free port for redis-server"; exit 1; }
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning \
-  > "$work/redis.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do
-  (exec 3<> "/dev/tcp/127.0.0.1/$redis_port") 2> /dev/null && break
-  sleep 0.05
-done
+[ -n "$redis_port" ] || { echo "could not start redis-server"; cat "$work/redis.log"; exit 1; }
 echo "redis-server on 127.0.0.1:$redis_port"
 
 start_node() {  # name -> prints the node's port

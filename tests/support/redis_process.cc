@@ -53,8 +53,10 @@ void RedisProcess::launch() {
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) break;  // exited: port taken, or no redis-server
-    auto pong = command({"PING"});
-    if (!pong.empty() && pong[0] == "PONG") return;
+    // Answered, and by our own child: with tests in parallel another test's redis-server may have
+    // taken the port between picking it and binding it.
+    auto info = command({"INFO", "server"});
+    if (!info.empty() && info[0].find("process_id:" + std::to_string(pid_) + "\r\n") != std::string::npos) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   kill();
