@@ -127,6 +127,8 @@ TEST_F(ShapesOverSockets, CustomCodesDeferredRepliesAndOutOfOrderAnswers) {
   EXPECT_EQ(c->read(), R"({"t":"res","i":2,"d":{"value":"second"}})");  // the slow one answers later
   EXPECT_EQ(c->read(), R"({"t":"res","i":1,"d":{"value":"first!"}})");
   EXPECT_EQ(c->request("limited", "{}"), R"({"t":"err","i":1001,"code":"RATE_LIMITED","m":"slow down"})");
+  EXPECT_EQ(c->request("limited", R"({"value":"who"})"),
+            R"({"t":"err","i":1002,"code":"UNAUTHORIZED","m":"log in first"})");
 }
 
 TEST_F(ShapesOverSockets, ServerWithoutAuthenticatorAdmitsTheSharedRoleOnly) {

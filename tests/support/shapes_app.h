@@ -37,7 +37,9 @@ class ShapesApp final : public Shapes::Handlers {
     throw std::runtime_error("secret detail");
   }
 
-  superline::Reply<Count> limited(superline::Call<Count>&, const Text&) override {
+  // A custom code, or a canonical absl code mapped to its wire code ("who" -> UNAUTHORIZED).
+  superline::Reply<Count> limited(superline::Call<Count>&, const Text& request) override {
+    if (request.value() == "who") return absl::UnauthenticatedError("log in first");
     return superline::error("RATE_LIMITED", "slow down");
   }
 
