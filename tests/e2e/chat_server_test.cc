@@ -2,7 +2,7 @@
 // error codes, malformed input, heartbeat and shutdown.
 #include <gtest/gtest.h>
 
-#include <future>
+#include <thread>
 
 #include "ws_test_client.h"
 
@@ -166,10 +166,12 @@ TEST_F(ChatServerTest, OversizeMessageClosesWith1009) {
 
 TEST_F(ChatServerTest, GracefulShutdownClosesWith1001) {
   auto alice = user("alice");
-  auto exit_status = std::async(std::launch::async, [this] { return server_.stop(); });
+  int exit_status = -2;
+  std::thread stopper([&] { exit_status = server_.stop(); });
   EXPECT_TRUE(alice->wait_closed(3s));  // reading, so the close handshake completes
   EXPECT_EQ(alice->close_code(), 1001);
-  EXPECT_EQ(exit_status.get(), 0);
+  stopper.join();
+  EXPECT_EQ(exit_status, 0);
 }
 
 TEST(ChatServerHeartbeat, PingsAndDropsClientsThatStopAnswering) {

@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <csignal>
-#include <future>
 
 #include "../support/shapes_app.h"
 
@@ -13,6 +12,7 @@
 #include "../support/eventually.h"
 #include "chat_app.h"
 #include "superline/redis_adapter.h"
+#include "superline/rendezvous.h"
 #include "superline/websocket.h"
 #include "ws_test_client.h"
 
@@ -118,14 +118,13 @@ TEST(RedisAdapter, ContractByteExactOnlySubscribedLoopbackOnce) {
     std::lock_guard<std::mutex> lock(mu);
     got_b.push_back(std::string(channel) + "=" + *p);
   });
-  std::promise<void> a_live, b_live;
-  a->subscribe("both", [&](absl::Status) { a_live.set_value(); });
-  b->subscribe("both", [&](absl::Status) { b_live.set_value(); });
-  std::promise<void> only_b;
-  b->subscribe("only-b", [&](absl::Status) { only_b.set_value(); });
-  ASSERT_EQ(a_live.get_future().wait_for(2s), std::future_status::ready);
-  ASSERT_EQ(b_live.get_future().wait_for(2s), std::future_status::ready);
-  ASSERT_EQ(only_b.get_future().wait_for(2s), std::future_status::ready);
+  superline::Rendezvous<absl::Status> a_live, b_live, only_b;
+  a->subscribe("both", [&](absl::Status s) { a_live.set(s); });
+  b->subscribe("both", [&](absl::Status s) { b_live.set(s); });
+  b->subscribe("only-b", [&](absl::Status s) { only_b.set(s); });
+  ASSERT_TRUE(a_live.wait_for(2s).has_value());
+  ASSERT_TRUE(b_live.wait_for(2s).has_value());
+  ASSERT_TRUE(only_b.wait_for(2s).has_value());
 
   const std::string binary("\x00\xff\x01 bytes\r\n", 11);
   a->publish("both", std::make_shared<const std::string>(binary));
@@ -230,7 +229,7 @@ struct RedisShapesNode {
 TEST(RedisCluster, BusAndTargetedSendsAcrossNodes) {
   RedisProcess redis;
   RedisShapesNode a(redis), b(redis);
-  std::promise<void> live;
+  superline::Rendezvous<absl::Status> live;
   std::mutex mu;
   std::vector<std::string> heard;
   a.server.subscribe(
@@ -239,8 +238,8 @@ TEST(RedisCluster, BusAndTargetedSendsAcrossNodes) {
         std::lock_guard<std::mutex> lock(mu);
         heard.push_back(std::to_string(t.seq()) + "@" + std::string(from));
       },
-      [&](absl::Status) { live.set_value(); });
-  ASSERT_EQ(live.get_future().wait_for(3s), std::future_status::ready);  // BUS-7: awaitable
+      [&](absl::Status s) { live.set(s); });
+  ASSERT_TRUE(live.wait_for(3s).has_value());  // BUS-7: awaitable
   int echoes_on_b = 0;
   b.server.subscribe(shapes::v1::Shapes::Shared::kTicker,
                      [&](const shapes::v1::Tick&, std::string_view from) { echoes_on_b += from == b.server.node_id(); });

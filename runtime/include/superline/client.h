@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "superline/contract.h"
 #include "superline/frame.h"
+#include "superline/rendezvous.h"
 #include "superline/status.h"
 
 namespace superline {
@@ -108,13 +108,11 @@ class ContractClient {
   // Subscribes to a topic and waits for the server's answer (FORBIDDEN, NOT_FOUND, or OK).
   template <class E, class F>
   absl::Status subscribe(E event, F handler, CallOptions options = {}) {
-    auto done = std::make_shared<std::promise<absl::Status>>();
-    auto result = done->get_future();
-    async_subscribe(event, std::move(handler), [done](absl::Status s) { done->set_value(std::move(s)); });
-    if (result.wait_for(timeout(options)) != std::future_status::ready) {
-      return error(kTimeout, "subscribe '" + std::string(E::kName) + "' timed out");
-    }
-    return result.get();
+    auto done = std::make_shared<Rendezvous<absl::Status>>();
+    async_subscribe(event, std::move(handler), [done](absl::Status s) { done->set(std::move(s)); });
+    std::optional<absl::Status> result = done->wait_for(timeout(options));
+    if (!result) return error(kTimeout, "subscribe '" + std::string(E::kName) + "' timed out");
+    return *result;
   }
   template <class E, class F>
   void async_subscribe(E, F handler, std::function<void(absl::Status)> ready) {
@@ -137,12 +135,10 @@ class ContractClient {
  protected:
   template <class E, class P>
   absl::StatusOr<typename E::Reply> call(E event, const P& request, CallOptions options) {
-    auto done = std::make_shared<std::promise<absl::StatusOr<typename E::Reply>>>();
-    auto result = done->get_future();
+    auto done = std::make_shared<Rendezvous<absl::StatusOr<typename E::Reply>>>();
     async_call(
-        event, request, [done](absl::StatusOr<typename E::Reply> r) { done->set_value(std::move(r)); },
-        options);
-    return result.get();  // the request's own timeout always settles it
+        event, request, [done](absl::StatusOr<typename E::Reply> r) { done->set(std::move(r)); }, options);
+    return done->wait();  // the request's own timeout always settles it
   }
 
   template <class E, class P>

@@ -7,7 +7,6 @@
 #include <hiredis/hiredis.h>
 
 #include <atomic>
-#include <future>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -20,6 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
+#include "superline/rendezvous.h"
 #include "text.h"
 
 namespace superline {
@@ -168,16 +168,16 @@ class RedisAdapter::Impl {
 
   void shutdown() {
     if (!thread_.joinable()) return;
-    std::promise<void> done;
-    net::post(ioc_, [this, &done] {
+    auto done = std::make_shared<Rendezvous<bool>>();
+    net::post(ioc_, [this, done] {
       closing_ = true;
       ping_timer_.cancel();
       reconnect_timer_.cancel();
       drop(pub_);
       drop(sub_);
-      done.set_value();
+      done->set(true);
     });
-    done.get_future().wait();
+    done->wait();
     work_.reset();
     ioc_.stop();
     thread_.join();
@@ -257,17 +257,17 @@ class RedisAdapter::Impl {
     }
     void clear_node(std::string_view node) override {
       // Synchronous: a graceful shutdown clears its node before the adapter goes away.
-      std::promise<void> sent;
-      net::post(impl_.ioc_, [this, node = std::string(node), &sent] {
+      auto sent = std::make_shared<Rendezvous<bool>>();
+      net::post(impl_.ioc_, [this, node = std::string(node), sent] {
         impl_.beat_.reset();
         impl_.local_conns_.clear();
         if (impl_.pub_.ready) {
-          command(impl_.pub_.ctx, {"EVAL", kClearNodeScript, "0", node}, [&sent](redisReply*) { sent.set_value(); });
+          command(impl_.pub_.ctx, {"EVAL", kClearNodeScript, "0", node}, [sent](redisReply*) { sent->set(true); });
         } else {
-          sent.set_value();
+          sent->set(true);
         }
       });
-      sent.get_future().wait_for(std::chrono::seconds(2));
+      sent->wait_for(std::chrono::seconds(2));
     }
     void topology(std::function<void(absl::StatusOr<std::vector<NodePresence>>)> done) override {
       net::post(impl_.ioc_, [this, done = std::move(done)]() mutable {

@@ -60,36 +60,35 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   absl::Status connect(std::chrono::milliseconds timeout) {
-    auto ready = std::make_shared<std::promise<absl::Status>>();
-    auto result = ready->get_future();
+    auto ready = std::make_shared<Rendezvous<absl::Status>>();
     net::post(ioc_, [this, ready] {
-      if (closed_) return ready->set_value(error(kDisconnected, "Client closed"));
-      if (open_ && got_env_) return ready->set_value(absl::OkStatus());
+      if (closed_) return ready->set(error(kDisconnected, "Client closed"));
+      if (open_ && got_env_) return ready->set(absl::OkStatus());
       connect_waiters_.push_back(ready);
       if (!dialing_ && !open_) dial();
     });
-    if (result.wait_for(timeout) != std::future_status::ready) {
+    std::optional<absl::Status> result = ready->wait_for(timeout);
+    if (!result) {
       return error(kTimeout, absl::StrCat("no connection to ", options_.host, ":", options_.port, " within ",
                                           timeout.count(), " ms"));
     }
-    return result.get();
+    return *result;
   }
 
   void close() {
-    auto done = std::make_shared<std::promise<void>>();
-    auto finished = done->get_future();
+    auto done = std::make_shared<Rendezvous<bool>>();
     net::post(ioc_, [this, done] {
       closed_ = true;
       retry_.cancel();
       fail_all(error(kDisconnected, "Client closed"));
       resolve_waiters(error(kDisconnected, "Client closed"));
       if (open_ && ws_) {
-        ws_->async_close(websocket::close_code::normal, [done](beast::error_code) { done->set_value(); });
+        ws_->async_close(websocket::close_code::normal, [done](beast::error_code) { done->set(true); });
       } else {
-        done->set_value();
+        done->set(true);
       }
     });
-    finished.wait_for(std::chrono::seconds(1));
+    done->wait_for(std::chrono::seconds(1));
   }
 
   void shutdown() {
@@ -397,7 +396,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
   void resolve_waiters(const absl::Status& status) {
     auto waiters = std::move(connect_waiters_);
     connect_waiters_.clear();
-    for (auto& w : waiters) w->set_value(status);
+    for (auto& w : waiters) w->set(status);
   }
 
   ClientOptions options_;
@@ -423,7 +422,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
   std::map<int64_t, std::string> sub_acks_;
   std::map<std::string, std::vector<std::function<void(std::string_view)>>> events_;
   std::vector<std::function<void(bool)>> state_hooks_;
-  std::vector<std::shared_ptr<std::promise<absl::Status>>> connect_waiters_;
+  std::vector<std::shared_ptr<Rendezvous<absl::Status>>> connect_waiters_;
   std::deque<std::string> write_queue_;
   bool writing_ = false;
 };

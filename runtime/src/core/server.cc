@@ -4,10 +4,10 @@
 #include "superline/server.h"
 
 #include <exception>
-#include <future>
 #include <random>
 
 #include "superline/channel.pb.h"
+#include "superline/rendezvous.h"
 #include "superline/status.h"
 #include "text.h"
 #include "wire_json.h"
@@ -240,13 +240,11 @@ namespace {
 template <class T, class Query>
 absl::StatusOr<T> ask(Presence* presence, std::chrono::milliseconds timeout, Query query) {
   if (presence == nullptr) return absl::FailedPreconditionError("this adapter keeps no presence directory");
-  auto answer = std::make_shared<std::promise<absl::StatusOr<T>>>();
-  auto result = answer->get_future();
-  query(*presence, [answer](absl::StatusOr<T> r) { answer->set_value(std::move(r)); });
-  if (result.wait_for(timeout) != std::future_status::ready) {
-    return absl::DeadlineExceededError("presence query timed out");
-  }
-  return result.get();
+  auto answer = std::make_shared<Rendezvous<absl::StatusOr<T>>>();
+  query(*presence, [answer](absl::StatusOr<T> r) { answer->set(std::move(r)); });
+  std::optional<absl::StatusOr<T>> result = answer->wait_for(timeout);
+  if (!result) return absl::DeadlineExceededError("presence query timed out");
+  return *std::move(result);
 }
 
 }  // namespace
