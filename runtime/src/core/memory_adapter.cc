@@ -1,5 +1,6 @@
 // In-process adapter: MemoryAdapters on one MemoryBus behave as nodes on one broker. Delivery is
 // synchronous on the publishing thread, to every subscribed endpoint including the publisher's own.
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -96,7 +97,7 @@ void MemoryBus::detach(const Endpoint* endpoint) {
   std::lock_guard<std::mutex> lock(mu_);
   endpoints_.erase(endpoint);
   for (auto it = routes_.begin(); it != routes_.end();) {
-    it->second.erase(const_cast<Endpoint*>(endpoint));
+    std::erase(it->second, endpoint);
     if (it->second.empty()) {
       routes_.erase(it++);
     } else {
@@ -141,7 +142,8 @@ void MemoryAdapter::subscribe(const std::string& channel, Done done) {
   }
   {
     std::lock_guard<std::mutex> lock(bus_->mu_);
-    bus_->routes_[channel].insert(endpoint_.get());
+    auto& route = bus_->routes_[channel];
+    if (std::find(route.begin(), route.end(), endpoint_.get()) == route.end()) route.push_back(endpoint_.get());
   }
   if (done) done(absl::OkStatus());
 }
@@ -153,7 +155,7 @@ void MemoryAdapter::unsubscribe(const std::string& channel) {
   }
   std::lock_guard<std::mutex> lock(bus_->mu_);
   if (auto route = bus_->routes_.find(channel); route != bus_->routes_.end()) {
-    route->second.erase(endpoint_.get());
+    std::erase(route->second, endpoint_.get());
     if (route->second.empty()) bus_->routes_.erase(route);
   }
 }
