@@ -149,7 +149,7 @@ class ContractClient {
     core_.request(
         std::string(E::kName), payload_json(request),
         [done = std::move(done)](ClientCore::Result r) {
-          if (!r.ok()) return done(r.status());
+          if (!r.ok()) return done(std::move(r).status());  // moved: no status shared across threads
           typename E::Reply reply;
           absl::Status parsed = decode_payload(*r, reply);
           if (!parsed.ok()) return done(error(kValidation, std::string(parsed.message())));

@@ -1,7 +1,7 @@
 // A one-shot hand-off of a value from one thread to a waiting one. It is built on a mutex and a
 // condition variable rather than std::promise/future, whose waits happen inside libstdc++ where
 // ThreadSanitizer cannot see them.
-// Thread-safety: set() from any thread, once; wait()/wait_for() from any other.
+// Thread-safety: set() from any thread, once; wait()/wait_for() from one other thread, once.
 #pragma once
 
 #include <chrono>
@@ -21,16 +21,17 @@ class Rendezvous {
     value_ = std::move(value);
     ready_.notify_all();
   }
-  // The value, or nullopt if none arrived within `timeout`.
+  // The value, or nullopt if none arrived within `timeout`. The value is moved out, not copied
+  // (one waiter): nothing stays shared with the setting thread.
   std::optional<T> wait_for(std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock(mu_);
-    ready_.wait_for(lock, timeout, [this] { return value_.has_value(); });
-    return value_;
+    if (!ready_.wait_for(lock, timeout, [this] { return value_.has_value(); })) return std::nullopt;
+    return std::move(value_);
   }
   T wait() {
     std::unique_lock<std::mutex> lock(mu_);
     ready_.wait(lock, [this] { return value_.has_value(); });
-    return *value_;
+    return std::move(*value_);
   }
 
  private:

@@ -80,8 +80,8 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
     net::post(ioc_, [this, done] {
       closed_ = true;
       retry_.cancel();
-      fail_all(error(kDisconnected, "Client closed"));
-      resolve_waiters(error(kDisconnected, "Client closed"));
+      fail_all(kDisconnected, "Client closed");
+      resolve_waiters(kDisconnected, "Client closed");
       if (open_ && ws_) {
         ws_->async_close(websocket::close_code::normal, [done](beast::error_code) { done->set(true); });
       } else {
@@ -232,9 +232,8 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
   void dial_failed(beast::error_code ec) {
     dialing_ = false;
     if (!options_.reconnect || closed_) {
-      const absl::Status status = error(kDisconnected, "connect failed: " + ec.message());
-      resolve_waiters(status);
-      fail_all(status);
+      resolve_waiters(kDisconnected, "connect failed: " + ec.message());
+      fail_all(kDisconnected, "connect failed: " + ec.message());
       return;
     }
     schedule_retry();
@@ -287,7 +286,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
     const std::string& t = frame->t;
     if (t == "env") {
       got_env_ = true;
-      return resolve_waiters(absl::OkStatus());
+      return resolve_waiters({}, {});
     }
     if (t == "ping") return write(R"({"t":"pong"})");
     if (t == "evt") {
@@ -305,7 +304,9 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
     if (t != "res" && t != "err") return;
     int64_t id = 0;
     if (frame->i.empty() || !absl::SimpleAtoi(frame->i, &id)) return;  // connection-level err
-    const absl::Status failure = t == "err" ? error(frame->code, frame->m) : absl::OkStatus();
+    // Each callback gets a status of its own (see outcome()).
+    const bool failed = t == "err";
+    auto outcome = [&] { return failed ? error(frame->code, frame->m) : absl::OkStatus(); };
     if (auto ack = sub_acks_.find(id); ack != sub_acks_.end()) {
       const std::string topic = ack->second;
       sub_acks_.erase(ack);
@@ -313,19 +314,19 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
       if (it == subs_.end() || it->second.ack_id != id) return;
       auto waiting = std::move(it->second.waiting);
       it->second.waiting.clear();
-      it->second.acked = failure.ok();
-      if (!failure.ok()) subs_.erase(it);  // a refused topic is not re-subscribed
-      for (auto& ready : waiting) ready(failure);
+      it->second.acked = !failed;
+      if (failed) subs_.erase(it);  // a refused topic is not re-subscribed
+      for (auto& ready : waiting) ready(outcome());
       return;
     }
     auto it = pending_.find(id);
     if (it == pending_.end()) return;  // late answer after a timeout
     auto done = std::move(it->second.done);
     pending_.erase(it);
-    if (failure.ok()) {
+    if (!failed) {
       done(frame->has_d ? frame->d : std::string("null"));
     } else {
-      done(failure);
+      done(outcome());
     }
   }
 
@@ -351,7 +352,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
       }
     }
     if (closed_ || !options_.reconnect) {
-      fail_all(error(kDisconnected, "Connection closed"));
+      fail_all(kDisconnected, "Connection closed");
       return;
     }
     schedule_retry();
@@ -383,20 +384,25 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
                      });
   }
 
-  void fail_all(const absl::Status& status) {
+  // Callbacks run on this thread but their statuses are read on others. A non-OK absl::Status
+  // shares a ref-counted representation between copies, counted inside Debian's uninstrumented
+  // libabsl where ThreadSanitizer cannot see it, so every callback gets a status of its own rather
+  // than a copy of a shared one.
+  void fail_all(std::string_view code, const std::string& message) {
     auto pending = std::move(pending_);
     pending_.clear();
-    for (auto& [id, p] : pending) p.done(status);
+    for (auto& [id, p] : pending) p.done(error(code, message));
     for (auto& [topic, sub] : subs_) {
-      for (auto& ready : sub.waiting) ready(status);
+      for (auto& ready : sub.waiting) ready(error(code, message));
       sub.waiting.clear();
     }
   }
 
-  void resolve_waiters(const absl::Status& status) {
+  // An empty code resolves the waiters with OK.
+  void resolve_waiters(std::string_view code, const std::string& message) {
     auto waiters = std::move(connect_waiters_);
     connect_waiters_.clear();
-    for (auto& w : waiters) w->set(status);
+    for (auto& w : waiters) w->set(code.empty() ? absl::OkStatus() : error(code, message));
   }
 
   ClientOptions options_;
