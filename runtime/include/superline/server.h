@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include <mutex>
 #include "superline/adapter.h"
 #include "superline/conn.h"
 #include "superline/contract.h"
@@ -93,17 +93,17 @@ class Server {
   void publish(const std::string& channel, Frame frame, std::string_view except_conn = {});
   // Sends a node-to-node event to every other node (never this one).
   void emit_server(std::string_view event, const google::protobuf::Message& payload);
-  // Listens for a node-to-node event from the other nodes; `from` is the sender's node id.
-  // Payloads are parsed against the contract first; a listener that throws is reported and isolated.
-  using ServerEventListener =
-      std::function<void(const google::protobuf::Message& payload, std::string_view from)>;
-  void on_server(std::string_view event, ServerEventListener listener);
+  // A server-side listener: the payload, parsed against the contract, and the sending node's id.
+  // A listener that throws is reported to on_error and never stops the others.
+  using Listener = std::function<void(const google::protobuf::Message& payload, std::string_view from)>;
+
+  // Listens for a node-to-node event from the other nodes.
+  void on_server(std::string_view event, Listener listener);
   // Cluster bus: listens to a shared topic's publishes from every node, this one included (called
   // once, in-process, at publish time). `ready` (optional) runs once the subscription is live.
   // The payload of a remote publish is parsed against the contract first; a listener that throws is
   // reported and isolated. Returns an id for unsubscribe_topic.
-  using TopicListener = std::function<void(const google::protobuf::Message& payload, std::string_view from)>;
-  uint64_t subscribe_topic(std::string_view topic, TopicListener listener,
+  uint64_t subscribe_topic(std::string_view topic, Listener listener,
                            std::function<void(absl::Status)> ready = nullptr);
   void unsubscribe_topic(uint64_t id);
   // Runs this node's listeners of a shared topic (the publishing node's local echo).
@@ -118,9 +118,11 @@ class Server {
 
   // Cluster-wide presence, from the adapter's directory (FAILED_PRECONDITION if it keeps none,
   // DEADLINE_EXCEEDED past `timeout`). Blocks the calling thread until answered.
-  absl::StatusOr<std::vector<NodePresence>> topology(std::chrono::milliseconds timeout = std::chrono::seconds(2));
+  absl::StatusOr<std::vector<NodePresence>> topology(
+      std::chrono::milliseconds timeout = std::chrono::seconds(2));
   absl::StatusOr<std::size_t> cluster_count(std::chrono::milliseconds timeout = std::chrono::seconds(2));
-  absl::StatusOr<bool> is_online(std::string_view user_id, std::chrono::milliseconds timeout = std::chrono::seconds(2));
+  absl::StatusOr<bool> is_online(std::string_view user_id,
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
   std::shared_ptr<Conn> find(std::string_view conn_id) const;
   std::size_t connection_count() const;
@@ -148,6 +150,10 @@ class Server {
   friend class internal::PendingReply;
   struct Channel;
 
+  // Resolves a request or client event in the connection's surface and decodes its input
+  // (NOT_FOUND, VALIDATION).
+  absl::StatusOr<internal::Inbound> decode_inbound(const std::shared_ptr<Conn>& conn, MethodKind kind,
+                                                   std::string_view name, std::string_view data) const;
   void handle_request(const std::shared_ptr<Conn>& conn, std::string_view id, std::string_view name,
                       std::string_view data);
   void handle_client_event(const std::shared_ptr<Conn>& conn, std::string_view name, std::string_view data);
@@ -161,10 +167,12 @@ class Server {
             std::function<void(absl::Status)> live);
   // Adds local interest in `channel` (a member, or a listener when conn is null).
   void add_interest(const std::string& channel, const std::shared_ptr<Conn>& conn, uint64_t listener_id,
-                    TopicListener listener, std::function<void(absl::Status)> live);
+                    Listener listener, std::function<void(absl::Status)> live);
   void drop_interest_if_unused(const std::string& channel);
   void publish_personal(const std::string& channel, Frame frame, bool close);
-  void deliver_to_listeners(std::string_view channel, const channel::ChannelMessage& message);
+  // Runs listeners isolated from each other and from this server.
+  void notify(const std::vector<Listener>& listeners, const google::protobuf::Message& payload,
+              std::string_view from, std::string_view name) const;
   void leave(const Conn& conn, const std::string& channel);
   std::size_t local_members(const std::string& channel) const;
   std::vector<std::string> local_member_ids(const std::string& channel) const;
@@ -190,8 +198,7 @@ class Server {
   std::function<bool(Conn&, std::string_view)> authorize_subscribe_;
 
   mutable std::mutex listeners_mu_;
-  absl::flat_hash_map<std::string, std::vector<ServerEventListener>> server_listeners_
-      ABSL_GUARDED_BY(listeners_mu_);
+  absl::flat_hash_map<std::string, std::vector<Listener>> server_listeners_ ABSL_GUARDED_BY(listeners_mu_);
 
   mutable std::mutex conns_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Conn>> conns_ ABSL_GUARDED_BY(conns_mu_);

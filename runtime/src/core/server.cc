@@ -74,7 +74,7 @@ Frame error_frame(std::string_view id, const absl::Status& status) {
 // Local interest in one adapter channel.
 struct Server::Channel {
   absl::flat_hash_map<std::string, std::shared_ptr<Conn>> members;  // by connection id
-  absl::flat_hash_map<uint64_t, TopicListener> listeners;          // cluster bus, shared topics only
+  absl::flat_hash_map<uint64_t, Listener> listeners;                // cluster bus, shared topics only
   bool live = false;                                                // the adapter confirmed the subscription
   std::vector<std::function<void(absl::Status)>> waiting;           // callers waiting for `live`
 };
@@ -107,7 +107,8 @@ Server::Server(const ContractInfo& contract, Dispatch dispatch, ServerOptions op
   adapter_->set_handler(
       [this](std::string_view channel, const Payload& payload) { on_adapter_message(channel, payload); });
   // Visible in the cluster's presence from the start, not from the first heartbeat tick.
-  if (Presence* presence = adapter_->presence()) presence->beat(node_id_, options_.node_name, options_.presence_ttl);
+  if (Presence* presence = adapter_->presence())
+    presence->beat(node_id_, options_.node_name, options_.presence_ttl);
 }
 
 Server::~Server() { adapter_->set_handler(nullptr); }
@@ -217,7 +218,8 @@ std::vector<std::shared_ptr<Conn>> Server::connections() const {
 }
 
 void Server::heartbeat() {
-  if (Presence* presence = adapter_->presence()) presence->beat(node_id_, options_.node_name, options_.presence_ttl);
+  if (Presence* presence = adapter_->presence())
+    presence->beat(node_id_, options_.node_name, options_.presence_ttl);
   for (const auto& conn : connections()) {
     if (conn->missed_pongs_.load() >= options_.max_missed_pongs) {
       if (auto outbox = conn->outbox_.lock()) outbox->terminate();
@@ -309,48 +311,44 @@ const MethodInfo* Server::resolve(int role, std::string_view name) const {
   return it == surface.end() ? nullptr : it->second;
 }
 
-void Server::handle_request(const std::shared_ptr<Conn>& conn, std::string_view id, std::string_view name,
-                            std::string_view data) {
+absl::StatusOr<internal::Inbound> Server::decode_inbound(const std::shared_ptr<Conn>& conn, MethodKind kind,
+                                                         std::string_view name, std::string_view data) const {
   const MethodInfo* method = resolve(conn->role(), name);
-  if (method == nullptr || method->kind != MethodKind::kRequest) {
-    return send_error(*conn, id, error(kNotFound, cat("Unknown message: ", name)));
-  }
+  if (method == nullptr || method->kind != kind) return error(kNotFound, cat("Unknown message: ", name));
   internal::Inbound inbound;
   inbound.dispatch = method->dispatch;
   inbound.conn = conn;
   inbound.input.reset(method->payload->New());
   if (absl::Status s = decode_payload(data, *inbound.input, options_.strict_json); !s.ok()) {
-    return send_error(*conn, id, error(kValidation, std_view(s.message())));
+    return error(kValidation, std_view(s.message()));
   }
-  inbound.pending = std::make_shared<internal::PendingReply>(this, conn, std::string(id), name);
+  return inbound;
+}
+
+void Server::handle_request(const std::shared_ptr<Conn>& conn, std::string_view id, std::string_view name,
+                            std::string_view data) {
+  absl::StatusOr<internal::Inbound> inbound = decode_inbound(conn, MethodKind::kRequest, name, data);
+  if (!inbound.ok()) return send_error(*conn, id, inbound.status());
+  inbound->pending = std::make_shared<internal::PendingReply>(this, conn, std::string(id), name);
   try {
-    dispatch_(inbound);
+    dispatch_(*inbound);
   } catch (const std::exception& e) {
-    inbound.pending->fail(absl::InternalError(e.what()));  // reported, never shown to the client
+    inbound->pending->fail(absl::InternalError(e.what()));  // reported, never shown to the client
   } catch (...) {
-    inbound.pending->fail(absl::InternalError("handler threw a non-exception"));
+    inbound->pending->fail(absl::InternalError("handler threw a non-exception"));
   }
 }
 
 void Server::handle_client_event(const std::shared_ptr<Conn>& conn, std::string_view name,
                                  std::string_view data) {
-  const MethodInfo* method = resolve(conn->role(), name);
-  if (method == nullptr || method->kind != MethodKind::kClientEvent) {
-    return send_error(*conn, {}, error(kNotFound, cat("Unknown message: ", name)));
-  }
-  internal::Inbound inbound;
-  inbound.dispatch = method->dispatch;
-  inbound.conn = conn;
-  inbound.input.reset(method->payload->New());
-  if (absl::Status s = decode_payload(data, *inbound.input, options_.strict_json); !s.ok()) {
-    return send_error(*conn, {}, error(kValidation, std_view(s.message())));
-  }
+  absl::StatusOr<internal::Inbound> inbound = decode_inbound(conn, MethodKind::kClientEvent, name, data);
+  if (!inbound.ok()) return send_error(*conn, {}, inbound.status());  // no id: a client event has no reply
   try {
-    dispatch_(inbound);
+    dispatch_(*inbound);
   } catch (const std::exception& e) {
-    report(absl::InternalError(e.what()), {"event", method->name, conn->id()});
+    report(absl::InternalError(e.what()), {"event", name, conn->id()});
   } catch (...) {
-    report(absl::InternalError("unknown exception"), {"event", method->name, conn->id()});
+    report(absl::InternalError("handler threw a non-exception"), {"event", name, conn->id()});
   }
 }
 
@@ -405,7 +403,7 @@ void Server::join(const std::shared_ptr<Conn>& conn, const std::string& channel,
 }
 
 void Server::add_interest(const std::string& channel, const std::shared_ptr<Conn>& conn, uint64_t listener_id,
-                          TopicListener listener, std::function<void(absl::Status)> live) {
+                          Listener listener, std::function<void(absl::Status)> live) {
   bool live_now = false;
   {
     // Held across the decision and the adapter call, so the adapter sees subscribes and
@@ -471,7 +469,7 @@ void Server::drop_interest_if_unused(const std::string& channel) {
 
 // ---- Cluster bus ----
 
-uint64_t Server::subscribe_topic(std::string_view topic, TopicListener listener,
+uint64_t Server::subscribe_topic(std::string_view topic, Listener listener,
                                  std::function<void(absl::Status)> ready) {
   const uint64_t id = next_listener_id_.fetch_add(1);
   add_interest(cat("t:shared:", topic), nullptr, id, std::move(listener), std::move(ready));
@@ -493,45 +491,25 @@ void Server::unsubscribe_topic(uint64_t id) {
 }
 
 void Server::echo_topic(std::string_view topic, const google::protobuf::Message& payload) {
-  std::vector<TopicListener> listeners;
+  std::vector<Listener> listeners;
   {
     std::lock_guard<std::mutex> lock(channels_mu_);
     auto it = channels_.find(absl_view(cat("t:shared:", topic)));
     if (it == channels_.end()) return;
     for (const auto& [id, listener] : it->second->listeners) listeners.push_back(listener);
   }
-  for (const auto& listener : listeners) {
-    try {
-      listener(payload, node_id_);
-    } catch (const std::exception& e) {
-      report(absl::InternalError(e.what()), {"event", topic, {}});
-    }
-  }
+  notify(listeners, payload, node_id_, topic);
 }
 
-// A publish from another node, for this node's bus listeners: parsed against the contract first.
-void Server::deliver_to_listeners(std::string_view channel, const channel::ChannelMessage& message) {
-  std::vector<TopicListener> listeners;
-  {
-    std::lock_guard<std::mutex> lock(channels_mu_);
-    auto it = channels_.find(absl_view(channel));
-    if (it == channels_.end()) return;
-    for (const auto& [id, listener] : it->second->listeners) listeners.push_back(listener);
-  }
-  if (listeners.empty()) return;
-  const std::string_view topic = channel.substr(channel.rfind(':') + 1);
-  const MethodInfo* method = resolve(kSharedRole, topic);
-  absl::StatusOr<WireFrame> frame = parse_wire_frame(message.json());
-  std::unique_ptr<google::protobuf::Message> payload(method ? method->payload->New() : nullptr);
-  if (!payload || !frame.ok() || !decode_payload(frame->d, *payload).ok()) {
-    return report(absl::DataLossError(cat("malformed publish on ", channel, " from node ", message.origin())),
-                  {"event", topic, {}});
-  }
+void Server::notify(const std::vector<Listener>& listeners, const google::protobuf::Message& payload,
+                    std::string_view from, std::string_view name) const {
   for (const auto& listener : listeners) {
     try {
-      listener(*payload, message.origin());
+      listener(payload, from);
     } catch (const std::exception& e) {
-      report(absl::InternalError(e.what()), {"event", topic, {}});
+      report(absl::InternalError(e.what()), {"event", name, {}});
+    } catch (...) {
+      report(absl::InternalError("listener threw a non-exception"), {"event", name, {}});
     }
   }
 }
@@ -595,7 +573,7 @@ void Server::emit_server(std::string_view event, const google::protobuf::Message
   adapter_->publish(kServerChannel, std::make_shared<const std::string>(message.SerializeAsString()));
 }
 
-void Server::on_server(std::string_view event, ServerEventListener listener) {
+void Server::on_server(std::string_view event, Listener listener) {
   bool first = false;
   {
     std::lock_guard<std::mutex> lock(listeners_mu_);
@@ -621,21 +599,13 @@ void Server::on_server_event(const channel::ChannelMessage& message) {
     return report(absl::DataLossError(cat("undecodable '", name, "' payload from node ", message.origin())),
                   {"event", name, {}});
   }
-  std::vector<ServerEventListener> listeners;
+  std::vector<Listener> listeners;
   {
     std::lock_guard<std::mutex> lock(listeners_mu_);
     if (auto it = server_listeners_.find(absl_view(name)); it != server_listeners_.end())
       listeners = it->second;
   }
-  for (const auto& listener : listeners) {
-    try {
-      listener(*payload, message.origin());
-    } catch (const std::exception& e) {
-      report(absl::InternalError(e.what()), {"event", name, {}});
-    } catch (...) {
-      report(absl::InternalError("listener threw a non-exception"), {"event", name, {}});
-    }
-  }
+  notify(listeners, *payload, message.origin(), name);
 }
 
 void Server::on_adapter_message(std::string_view channel, const Payload& payload) {
@@ -645,9 +615,8 @@ void Server::on_adapter_message(std::string_view channel, const Payload& payload
     return;
   }
   if (channel == kServerChannel) return on_server_event(message);
-  // Bus listeners heard this node's own publish at publish time (local echo), never twice.
-  if (message.origin() != node_id_) deliver_to_listeners(channel, message);
   std::vector<std::shared_ptr<Conn>> recipients;
+  std::vector<Listener> listeners;
   {
     std::lock_guard<std::mutex> lock(channels_mu_);
     auto it = channels_.find(absl_view(channel));
@@ -655,6 +624,23 @@ void Server::on_adapter_message(std::string_view channel, const Payload& payload
     recipients.reserve(it->second->members.size());
     for (const auto& [id, conn] : it->second->members) {
       if (id != message.except_conn()) recipients.push_back(conn);
+    }
+    // Bus listeners heard this node's own publish at publish time (local echo), never twice.
+    if (message.origin() != node_id_) {
+      for (const auto& [id, listener] : it->second->listeners) listeners.push_back(listener);
+    }
+  }
+  if (!listeners.empty()) {
+    // A publish from another node reaches listeners only once parsed against the contract.
+    const std::string_view topic = channel.substr(channel.rfind(':') + 1);
+    const MethodInfo* method = resolve(kSharedRole, topic);
+    absl::StatusOr<WireFrame> frame = parse_wire_frame(message.json());
+    std::unique_ptr<google::protobuf::Message> parsed(method ? method->payload->New() : nullptr);
+    if (parsed && frame.ok() && decode_payload(frame->d, *parsed).ok()) {
+      notify(listeners, *parsed, message.origin(), topic);
+    } else {
+      report(absl::DataLossError(cat("malformed publish on ", channel, " from node ", message.origin())),
+             {"event", topic, {}});
     }
   }
   if (message.close()) {
