@@ -25,6 +25,10 @@ struct ServerOptions {
   std::chrono::milliseconds presence_ttl{90'000};
   // Time allowed from TCP accept to a completed WebSocket upgrade.
   std::chrono::milliseconds handshake_timeout{10'000};
+  // Largest HTTP upgrade request header; a bigger one is refused before any upgrade.
+  std::size_t max_header_bytes = 8 * 1024;
+  // Time a closing connection gets to finish the close handshake before its socket is cut.
+  std::chrono::milliseconds close_timeout{5'000};
   // Reject JSON payload fields the contract does not know (VALIDATION) instead of ignoring them.
   bool strict_json = false;
 };

@@ -1,20 +1,28 @@
-// Boost.Beast transport. A Session owns itself (shared_from_this) and runs on its own strand: it
-// reads the HTTP upgrade under the handshake timeout, asks the core to authenticate it, then reads
-// frames into Server::receive and writes frames queued by any thread, one write in flight.
+// The WebSocket transport. A Session owns itself (shared_from_this) and runs on its own strand: it
+// reads the HTTP upgrade (Beast's parser) under the handshake timeout, asks the core to authenticate
+// it, then reads frames into Server::receive and writes frames queued by any thread.
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/detail/hybi13.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <cerrno>
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "superline/websocket.h"
 #include "text.h"
+#include "ws_codec.h"
 
 namespace superline {
 namespace {
@@ -48,7 +56,7 @@ std::string percent_decode(std::string_view in) {
   return out;
 }
 
-Handshake read_handshake(const http::request<http::string_body>& req, const tcp::socket& socket) {
+Handshake read_handshake(const http::request<http::empty_body>& req, const tcp::socket& socket) {
   Handshake handshake;
   std::string_view target(req.target().data(), req.target().size());
   const size_t q = target.find('?');
@@ -78,210 +86,365 @@ bool offers_json(std::string_view header) {
   return false;
 }
 
-class Session final : public Outbox, public std::enable_shared_from_this<Session> {
+// One read buffer per I/O thread, shared by all of its connections: a read is parsed before the
+// thread reads for anyone else, and only an incomplete frame is copied into its connection.
+char* read_scratch() {
+  thread_local std::unique_ptr<char[]> scratch(new char[kReadChunk]);
+  return scratch.get();
+}
+
+// A connection after accept: the HTTP upgrade under a deadline, then RFC 6455 frames through our own
+// codec (ws_codec.h) on the raw socket.
+//
+// Writes. Every outbound byte -- the 101 response, data frames, pongs and the close frame -- goes
+// through one queue, so nothing can interleave (the reason not to let Beast's websocket::stream
+// write its own pong/close frames beside ours). Other threads hand frames over through a small
+// locked inbox and post one drain per batch; the drain moves the whole batch into the queue and
+// writes it with one sendmsg: each frame is a header of 2-10 bytes built here plus the payload
+// shared by every recipient, so a broadcast is never copied per connection. Only when the kernel's
+// send buffer is full does the session wait for writability.
+//
+// Reads. The session waits for readability holding no buffer, reads into the thread's scratch
+// buffer and parses in place; an idle connection keeps nothing but its socket and this object.
+class Session final : public Outbox, public ws::FrameSink, public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server& server) : ws_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, Server& server)
+      : socket_(std::move(socket)), server_(server), reader_(server.options().max_message_bytes) {}
 
   void run() {
-    net::dispatch(ws_.get_executor(), [self = shared_from_this()] { self->read_upgrade(); });
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->read_upgrade(); });
   }
 
   // ---- Outbox: any thread ----
   void send(Frame frame) override {
-    net::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
-      self->enqueue(std::move(frame));
+    {
+      std::lock_guard<std::mutex> lock(inbox_mu_);
+      if (inbox_closed_) return;
+      inbox_.push_back(std::move(frame));
+      if (drain_posted_) return;
+      drain_posted_ = true;
+    }
+    net::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->drain_inbox();
+      self->flush();
     });
   }
   void close(uint16_t code, std::string_view reason) override {
-    net::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::string(reason)] {
+    net::post(socket_.get_executor(), [self = shared_from_this(), code, reason = std::string(reason)] {
       self->begin_close(code, reason);
     });
   }
   void terminate() override {
-    net::post(ws_.get_executor(), [self = shared_from_this()] {
-      boost::system::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
-    });
+    net::post(socket_.get_executor(), [self = shared_from_this()] { self->cut(); });
   }
 
  private:
+  struct Upgrade {
+    explicit Upgrade(const net::any_io_executor& executor) : deadline(executor) {}
+    beast::flat_buffer buffer;
+    http::request_parser<http::empty_body> parser;
+    net::steady_timer deadline;
+  };
+
+  // One queued write: a header built for this connection, then bytes shared with other queues.
+  struct Pending {
+    Frame bytes;
+    uint8_t header[ws::kMaxHeaderBytes];
+    uint8_t header_size;
+    size_t size() const { return header_size + bytes->size(); }
+  };
+
+  // ---- The upgrade ----
   void read_upgrade() {
-    beast::get_lowest_layer(ws_).expires_after(server_.options().handshake_timeout);
-    parser_.emplace();
-    parser_->header_limit(8 * 1024);
-    parser_->body_limit(0);
-    http::async_read(ws_.next_layer(), read_buffer_, *parser_,
+    upgrade_ = std::make_unique<Upgrade>(socket_.get_executor());
+    upgrade_->parser.header_limit(static_cast<uint32_t>(server_.options().max_header_bytes));
+    upgrade_->deadline.expires_after(server_.options().handshake_timeout);
+    upgrade_->deadline.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->cut();
+    });
+    http::async_read(socket_, upgrade_->buffer, upgrade_->parser,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_upgrade(ec); });
   }
 
   void on_upgrade(beast::error_code ec) {
-    if (ec) return;  // timeout, garbage or early close: nothing was upgraded, nothing to report
-    request_ = parser_->release();
-    parser_.reset();
-    if (!websocket::is_upgrade(request_))
+    if (ec) return cut();  // timeout, garbage or early close: nothing was upgraded, nothing to report
+    const auto& request = upgrade_->parser.get();
+    if (!websocket::is_upgrade(request))
       return reject(http::status::bad_request, "expected a WebSocket upgrade\n");
-    absl::StatusOr<Admission> admission =
-        server_.authenticate(read_handshake(request_, beast::get_lowest_layer(ws_).socket()));
+    if (request[http::field::sec_websocket_version] != "13")
+      return reject(http::status::upgrade_required, "");
+    const beast::string_view key = request[http::field::sec_websocket_key];
+    if (key.size() != 24) return reject(http::status::bad_request, "bad Sec-WebSocket-Key\n");
+    absl::StatusOr<Admission> admission = server_.authenticate(read_handshake(request, socket_));
     if (!admission.ok()) return reject(http::status::unauthorized, "");
-    admission_ = std::move(*admission);
 
-    const bool select_json = offers_json(request_[http::field::sec_websocket_protocol]);
-    beast::get_lowest_layer(ws_).expires_never();
-    websocket::stream_base::timeout timeouts{};
-    timeouts.handshake_timeout = server_.options().handshake_timeout;
-    timeouts.idle_timeout = websocket::stream_base::none();  // the app-level heartbeat covers idle peers
-    timeouts.keep_alive_pings = false;
-    ws_.set_option(timeouts);
-    ws_.set_option(websocket::stream_base::decorator([select_json](websocket::response_type& res) {
-      res.set(http::field::server, "superline");
-      if (select_json) res.set(http::field::sec_websocket_protocol, kJsonSubprotocol);
-    }));
-    // The message limit is enforced in read_frame(), not by Beast: on an oversize frame Beast's own
-    // teardown closes the socket with the rest of the frame unread, and the resulting RST destroys
-    // the 1009 close frame before the peer reads it. async_close drains instead.
-    ws_.read_message_max(0);
-    ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
+    websocket::detail::sec_ws_accept_type accept;
+    websocket::detail::make_sec_ws_accept(accept, key);
+    std::string response =
+        cat("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
+            "Server: superline\r\nSec-WebSocket-Accept: ", std::string_view(accept.data(), accept.size()),
+            "\r\n");
+    if (offers_json(request[http::field::sec_websocket_protocol])) {
+      response += cat("Sec-WebSocket-Protocol: ", kJsonSubprotocol, "\r\n");
+    }
+    response += "\r\n";
+    // Frames a client sent right behind its upgrade request are already in the buffer.
+    auto early = upgrade_->buffer.cdata();
+    std::string leftover(static_cast<const char*>(early.data()), early.size());
+    upgrade_.reset();  // cancels the deadline; an open connection holds no HTTP state
+
+    beast::error_code ignored;
+    socket_.native_non_blocking(true, ignored);
+    enqueue_raw(std::move(response));
+    conn_ = server_.open(std::move(*admission), shared_from_this());
+    if (!conn_) {
+      begin_close(kClosePolicy, "duplicate connection id");
+    } else {
+      drain_inbox();  // the env frame leaves with the 101
+      flush();
+    }
+    if (!leftover.empty()) consume(leftover.data(), leftover.size());
+    wait_readable();
   }
 
   void reject(http::status status, std::string body) {
-    auto res = std::make_shared<http::response<http::string_body>>(status, request_.version());
-    res->set(http::field::server, "superline");
-    res->set(http::field::connection, "close");
-    res->body() = std::move(body);
-    res->prepare_payload();
-    http::async_write(ws_.next_layer(), *res, [self = shared_from_this(), res](beast::error_code, size_t) {
-      beast::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_send, ignored);
-      beast::get_lowest_layer(self->ws_).close();
-    });
+    http::response<http::string_body> res(status, upgrade_->parser.get().version());
+    res.set(http::field::server, "superline");
+    res.set(http::field::connection, "close");
+    if (status == http::status::upgrade_required) res.set(http::field::sec_websocket_version, "13");
+    res.body() = std::move(body);
+    res.prepare_payload();
+    std::ostringstream out;
+    out << res;
+    auto bytes = std::make_shared<std::string>(out.str());
+    upgrade_.reset();
+    net::async_write(socket_, net::buffer(*bytes),
+                     [self = shared_from_this(), bytes](beast::error_code, size_t) {
+                       beast::error_code ignored;
+                       self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+                       self->cut();
+                     });
   }
 
-  void on_accept(beast::error_code ec) {
-    if (ec) return;
-    request_ = {};
-    conn_ = server_.open(std::move(admission_), shared_from_this());
-    if (!conn_) {
-      ws_.async_close(websocket::close_reason(websocket::close_code::policy_error, "duplicate connection id"),
-                      [self = shared_from_this()](beast::error_code) {});
-      return;
+  // ---- Reading ----
+  void wait_readable() {
+    socket_.async_wait(tcp::socket::wait_read,
+                       [self = shared_from_this()](beast::error_code ec) { self->on_readable(ec); });
+  }
+
+  void on_readable(beast::error_code ec) {
+    if (ec) return finish();
+    char* buffer = read_scratch();
+    for (int round = 0; round < 4; ++round) {  // then let other connections have the thread
+      const ssize_t n = ::recv(socket_.native_handle(), buffer, kReadChunk, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (n <= 0) return finish();  // end of stream or a socket error
+      consume(buffer, static_cast<size_t>(n));
+      if (static_cast<size_t>(n) < kReadChunk) break;
     }
-    read_frame();
+    wait_readable();
   }
 
-  void read_frame() {
-    reading_ = true;
-    ws_.async_read_some(read_buffer_, kReadChunk,
-                        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  void consume(char* data, size_t size) {
+    const uint16_t failure = reader_.consume(data, size, *this);
+    if (failure != 0)
+      begin_close(failure, failure == ws::kCloseMessageTooBig ? "message too big" : "protocol error");
   }
 
-  void on_read(beast::error_code ec) {
-    reading_ = false;
-    if (ec) return finish(ec);
-    if (read_buffer_.size() > server_.options().max_message_bytes) {
-      read_buffer_.clear();
-      read_buffer_.shrink_to_fit();
-      close_code_ = kCloseTooBig;
-      return begin_close(kCloseTooBig, "message too big");
+  // ---- FrameSink ----
+  void on_message(std::string_view data, bool) override {
+    if (conn_ && !closing_) server_.receive(conn_, data);
+  }
+  void on_ping(std::string_view payload) override {
+    if (!closing_) enqueue_control(ws::kPong, std::string(payload));
+    flush();
+  }
+  void on_close(uint16_t code, std::string_view) override {
+    peer_close_code_ = code;
+    if (closing_) return;  // the answer to our own close: the handshake is complete
+    closing_ = true;
+    enqueue_control(ws::kClose, code == ws::kCloseNoStatus ? std::string() : ws::close_payload(code, {}));
+    start_close_deadline();
+    flush();
+  }
+
+  // ---- Writing ----
+  void drain_inbox() {
+    {
+      std::lock_guard<std::mutex> lock(inbox_mu_);
+      std::swap(inbox_, draining_);
+      drain_posted_ = false;
     }
-    if (!ws_.is_message_done()) return read_frame();
-    auto data = read_buffer_.cdata();
-    server_.receive(conn_, std::string_view(static_cast<const char*>(data.data()), data.size()));
-    read_buffer_.consume(read_buffer_.size());
-    // An idle connection holds no read buffer (~1.5 KB each otherwise); the next read allocates.
-    read_buffer_.shrink_to_fit();
-    read_frame();
-  }
-
-  // The read side is over: the connection is gone for the core.
-  void finish(beast::error_code ec) {
-    if (!conn_) return;
-    uint16_t code = 1006;
-    if (ec == websocket::error::closed) code = ws_.reason().code;
-    if (close_code_ != 0) code = close_code_;
-    auto conn = std::move(conn_);
-    clear_queue();
-    server_.closed(conn, code);
+    for (Frame& frame : draining_) enqueue(std::move(frame));
+    draining_.clear();
+    if (draining_.capacity() > 8) draining_.shrink_to_fit();
   }
 
   void enqueue(Frame frame) {
     if (!conn_ || closing_) return;
     if (queued_bytes_ + frame->size() > server_.options().max_queued_bytes) {
       // A slow consumer must not hold memory or delay anyone else: drop what is queued and leave.
-      queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(head_ + (writing_ ? 1 : 0)), queue_.end());
-      queued_bytes_ = writing_ ? queue_[head_]->size() : 0;
+      // A frame already partly written stays, or the stream would be cut mid-frame.
+      const size_t keep = head_ + (offset_ > 0 ? 1 : 0);
+      for (size_t i = keep; i < queue_.size(); ++i) queued_bytes_ -= queue_[i].size();
+      queue_.resize(keep);
       return begin_close(kCloseTryAgainLater, "slow consumer");
     }
-    queued_bytes_ += frame->size();
-    queue_.push_back(std::move(frame));
-    if (!writing_) write_next();
+    Pending pending{std::move(frame), {}, 0};
+    pending.header_size =
+        static_cast<uint8_t>(ws::write_header(pending.header, ws::kText, pending.bytes->size()));
+    push(std::move(pending));
   }
 
-  void write_next() {
-    if (head_ == queue_.size()) {
-      if (closing_) send_close();
-      return;
-    }
-    writing_ = true;
-    ws_.text(true);
-    ws_.async_write(net::buffer(*queue_[head_]),
-                    [self = shared_from_this()](beast::error_code ec, size_t) { self->on_write(ec); });
+  void enqueue_control(ws::Opcode opcode, std::string payload) {
+    Pending pending{std::make_shared<const std::string>(std::move(payload)), {}, 0};
+    pending.header_size =
+        static_cast<uint8_t>(ws::write_header(pending.header, opcode, pending.bytes->size()));
+    push(std::move(pending));
   }
 
-  void on_write(beast::error_code ec) {
-    writing_ = false;
-    if (ec) {
-      clear_queue();
-      return;  // the read side reports the close
+  void enqueue_raw(std::string bytes) {
+    push(Pending{std::make_shared<const std::string>(std::move(bytes)), {}, 0});
+  }
+
+  void push(Pending pending) {
+    queued_bytes_ += pending.size();
+    queue_.push_back(std::move(pending));
+  }
+
+  // Writes as much of the queue as the socket takes, many frames per sendmsg.
+  void flush() {
+    if (waiting_writable_ || !socket_.is_open()) return;
+    constexpr int kMaxIov = 64;
+    while (head_ < queue_.size()) {
+      iovec iov[kMaxIov];
+      int count = 0;
+      size_t skip = offset_;
+      auto add = [&](const void* data, size_t size) {
+        if (skip >= size) {
+          skip -= size;
+          return;
+        }
+        iov[count].iov_base = const_cast<char*>(static_cast<const char*>(data) + skip);
+        iov[count].iov_len = size - skip;
+        skip = 0;
+        ++count;
+      };
+      for (size_t i = head_; i < queue_.size() && count + 2 <= kMaxIov; ++i) {
+        add(queue_[i].header, queue_[i].header_size);
+        add(queue_[i].bytes->data(), queue_[i].bytes->size());
+      }
+      msghdr message{};
+      message.msg_iov = iov;
+      message.msg_iovlen = static_cast<size_t>(count);
+      const ssize_t written = ::sendmsg(socket_.native_handle(), &message, MSG_NOSIGNAL);
+      if (written < 0 && errno == EINTR) continue;
+      if (written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        waiting_writable_ = true;
+        socket_.async_wait(tcp::socket::wait_write, [self = shared_from_this()](beast::error_code ec) {
+          self->waiting_writable_ = false;
+          if (!ec) self->flush();
+        });
+        return;
+      }
+      if (written < 0) return cut();  // the read side reports the end
+      advance(static_cast<size_t>(written));
     }
-    queued_bytes_ -= queue_[head_]->size();
-    queue_[head_++].reset();
-    if (head_ == queue_.size()) clear_queue();
-    write_next();
+    clear_queue();
+    if (closing_ && !shut_down_) {
+      // Our close frame is out: half-close, and read until the peer closes too (or the deadline).
+      shut_down_ = true;
+      beast::error_code ignored;
+      socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
+  void advance(size_t written) {
+    offset_ += written;
+    while (head_ < queue_.size() && offset_ >= queue_[head_].size()) {
+      offset_ -= queue_[head_].size();
+      queued_bytes_ -= queue_[head_].size();
+      queue_[head_++].bytes.reset();
+    }
   }
 
   void clear_queue() {
     queue_.clear();
     if (queue_.capacity() > 4) queue_.shrink_to_fit();  // small enough to keep: no malloc per frame
     head_ = 0;
+    offset_ = 0;
     queued_bytes_ = 0;
   }
 
-  // Flushes what is queued, then sends the close frame.
+  // ---- Closing ----
+  // Flushes what is queued, then sends the close frame and half-closes.
   void begin_close(uint16_t code, std::string_view reason) {
-    if (closing_ || !conn_) return;
+    if (closing_ || !socket_.is_open()) return;
+    drain_inbox();  // frames sent before the close still go first
     closing_ = true;
-    close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code),
-                                            beast::string_view(reason.data(), reason.size()));
-    if (!writing_) write_next();
+    close_code_ = code;
+    enqueue_control(ws::kClose, ws::close_payload(code, reason));
+    start_close_deadline();
+    flush();
   }
 
-  void send_close() {
-    if (close_sent_) return;
-    close_sent_ = true;
-    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code ec) {
-      // With a read in flight, that read reports the end; otherwise (oversize) nobody else will.
-      if (!self->reading_) self->finish(ec ? ec : beast::error_code(websocket::error::closed));
+  void start_close_deadline() {
+    close_deadline_ =
+        std::make_unique<net::steady_timer>(socket_.get_executor(), server_.options().close_timeout);
+    close_deadline_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->cut();
     });
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  // Closes the socket; the pending read reports the end.
+  void cut() {
+    beast::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  // The read side is over: the connection is gone for the core.
+  void finish() {
+    cut();
+    if (close_deadline_) close_deadline_->cancel();
+    {
+      std::lock_guard<std::mutex> lock(inbox_mu_);
+      inbox_closed_ = true;
+      inbox_.clear();
+    }
+    clear_queue();
+    if (!conn_) return;
+    uint16_t code = 1006;
+    if (peer_close_code_ != 0) code = peer_close_code_;
+    if (close_code_ != 0) code = close_code_;  // this side decided
+    server_.closed(std::exchange(conn_, nullptr), code);
+  }
+
+  tcp::socket socket_;
   Server& server_;
-  beast::flat_buffer read_buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  http::request<http::string_body> request_;
-  Admission admission_;
+  std::unique_ptr<Upgrade> upgrade_;  // only until the 101
   std::shared_ptr<Conn> conn_;
-  // Frames waiting to be written, from queue_[head_] on. A vector rather than a deque: a deque
-  // allocates ~600 bytes even when empty, for every connection.
-  std::vector<Frame> queue_;
+  ws::FrameReader reader_;
+
+  std::mutex inbox_mu_;
+  std::vector<Frame> inbox_;   // guarded by inbox_mu_
+  bool drain_posted_ = false;  // guarded by inbox_mu_
+  bool inbox_closed_ = false;  // guarded by inbox_mu_
+  std::vector<Frame> draining_;
+
+  // Writes in order from queue_[head_], offset_ bytes of which are already written. A vector
+  // rather than a deque: a deque allocates ~600 bytes even when empty, for every connection.
+  std::vector<Pending> queue_;
   size_t head_ = 0;
+  size_t offset_ = 0;
   size_t queued_bytes_ = 0;
-  bool writing_ = false;
-  bool closing_ = false;
-  bool close_sent_ = false;
-  bool reading_ = false;
-  uint16_t close_code_ = 0;  // the code this side closed with, when it decided (1009)
-  websocket::close_reason close_reason_;
+  bool waiting_writable_ = false;
+
+  bool closing_ = false;          // a close frame is queued; nothing else will be
+  bool shut_down_ = false;        // ... and written, followed by our FIN
+  uint16_t close_code_ = 0;       // the code this side closed with, when it decided
+  uint16_t peer_close_code_ = 0;  // the code the peer's close frame carried
+  std::unique_ptr<net::steady_timer> close_deadline_;
 };
 
 }  // namespace

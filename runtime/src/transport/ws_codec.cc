@@ -1,0 +1,182 @@
+#include "ws_codec.h"
+
+#include <boost/beast/websocket/detail/utf8_checker.hpp>
+#include <cstring>
+
+namespace superline::ws {
+namespace {
+
+constexpr size_t kMaxControlPayload = 125;
+
+bool valid_utf8(const char* data, size_t size) {
+  boost::beast::websocket::detail::utf8_checker checker;
+  return checker.write(reinterpret_cast<const uint8_t*>(data), size) && checker.finish();
+}
+
+// XORs the payload with its 4-byte masking key, eight bytes at a time.
+void unmask(char* data, size_t size, const uint8_t* key) {
+  uint8_t key8[8];
+  for (int i = 0; i < 8; ++i) key8[i] = key[i & 3];
+  uint64_t k;
+  std::memcpy(&k, key8, 8);
+  size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    uint64_t v;
+    std::memcpy(&v, data + i, 8);
+    v ^= k;
+    std::memcpy(data + i, &v, 8);
+  }
+  for (; i < size; ++i) data[i] = static_cast<char>(data[i] ^ key[i & 3]);
+}
+
+}  // namespace
+
+size_t write_header(uint8_t (&out)[kMaxHeaderBytes], Opcode opcode, uint64_t payload_size) {
+  out[0] = static_cast<uint8_t>(0x80 | opcode);
+  if (payload_size < 126) {
+    out[1] = static_cast<uint8_t>(payload_size);
+    return 2;
+  }
+  if (payload_size <= 0xFFFF) {
+    out[1] = 126;
+    out[2] = static_cast<uint8_t>(payload_size >> 8);
+    out[3] = static_cast<uint8_t>(payload_size);
+    return 4;
+  }
+  out[1] = 127;
+  for (int i = 0; i < 8; ++i) out[2 + i] = static_cast<uint8_t>(payload_size >> (56 - 8 * i));
+  return 10;
+}
+
+std::string close_payload(uint16_t code, std::string_view reason) {
+  if (reason.size() > kMaxControlPayload - 2) {
+    size_t cut = kMaxControlPayload - 2;
+    while (cut > 0 && (static_cast<uint8_t>(reason[cut]) & 0xC0) == 0x80) --cut;  // not mid-character
+    reason = reason.substr(0, cut);
+  }
+  std::string out;
+  out += static_cast<char>(code >> 8);
+  out += static_cast<char>(code & 0xFF);
+  out += reason;
+  return out;
+}
+
+bool valid_close_code(uint16_t code) {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
+uint16_t FrameReader::consume(char* data, size_t size, FrameSink& sink) {
+  if (done_) return failure_;
+  if (pending_.empty()) {
+    const size_t used = parse(data, size, sink);
+    if (!done_ && used < size) pending_.assign(data + used, size - used);
+  } else {
+    pending_.append(data, size);
+    pending_.erase(0, parse(pending_.data(), pending_.size(), sink));
+  }
+  if (done_) pending_.clear();
+  if (pending_.empty() && pending_.capacity() > 64) std::string().swap(pending_);  // idle: hold nothing
+  return failure_;
+}
+
+size_t FrameReader::parse(char* data, size_t size, FrameSink& sink) {
+  auto fail = [this](uint16_t code) {
+    failure_ = code;
+    done_ = true;
+  };
+  size_t pos = 0;
+  while (!done_ && size - pos >= 2) {
+    const auto* p = reinterpret_cast<const uint8_t*>(data + pos);
+    const bool fin = (p[0] & 0x80) != 0;
+    const uint8_t opcode = p[0] & 0x0F;
+    const bool control = (opcode & 0x8) != 0;
+    uint64_t length = p[1] & 0x7F;
+    size_t header = 2;
+    if ((p[0] & 0x70) != 0 || (p[1] & 0x80) == 0) {  // no extension is negotiated; clients must mask
+      fail(kCloseProtocolError);
+      break;
+    }
+    if (control
+            ? (opcode != kClose && opcode != kPing && opcode != kPong) || !fin || length > kMaxControlPayload
+            : opcode > kBinary || (opcode == kContinuation) != in_message_) {
+      fail(kCloseProtocolError);
+      break;
+    }
+    if (length == 126) {
+      if (size - pos < 4) break;
+      length = (uint64_t{p[2]} << 8) | p[3];
+      header = 4;
+    } else if (length == 127) {
+      if (size - pos < 10) break;
+      length = 0;
+      for (int i = 0; i < 8; ++i) length = (length << 8) | p[2 + i];
+      if (length >> 63) {
+        fail(kCloseProtocolError);
+        break;
+      }
+      header = 10;
+    }
+    // Refused as soon as the header says so: an oversize message is never buffered.
+    if (!control && length > max_message_bytes_ - (in_message_ ? message_.size() : 0)) {
+      fail(kCloseMessageTooBig);
+      break;
+    }
+    header += 4;  // the masking key
+    if (size - pos < header || size - pos - header < length) break;
+    char* payload = data + pos + header;
+    unmask(payload, length, p + header - 4);
+    pos += header + length;
+    if (!deliver(opcode, fin, payload, length, sink)) break;
+  }
+  return pos;
+}
+
+bool FrameReader::deliver(uint8_t opcode, bool fin, char* payload, size_t size, FrameSink& sink) {
+  auto fail = [this](uint16_t code) {
+    failure_ = code;
+    done_ = true;
+    return false;
+  };
+  switch (opcode) {
+    case kPing:
+      sink.on_ping(std::string_view(payload, size));
+      return true;
+    case kPong:
+      return true;
+    case kClose: {
+      if (size == 1) return fail(kCloseProtocolError);
+      uint16_t code = kCloseNoStatus;
+      std::string_view reason;
+      if (size >= 2) {
+        code =
+            static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) | static_cast<uint8_t>(payload[1]));
+        if (!valid_close_code(code)) return fail(kCloseProtocolError);
+        reason = std::string_view(payload + 2, size - 2);
+        if (!valid_utf8(reason.data(), reason.size())) return fail(kCloseInvalidPayload);
+      }
+      done_ = true;
+      sink.on_close(code, reason);
+      return false;
+    }
+    default:
+      break;
+  }
+  if (opcode != kContinuation) message_opcode_ = opcode;
+  const bool text = message_opcode_ == kText;
+  if (fin && !in_message_) {  // the common case: one frame, delivered from the read buffer itself
+    if (text && !valid_utf8(payload, size)) return fail(kCloseInvalidPayload);
+    sink.on_message(std::string_view(payload, size), !text);
+    return true;
+  }
+  message_.append(payload, size);
+  in_message_ = !fin;
+  if (fin) {
+    std::string message = std::move(message_);
+    message_ = std::string();
+    if (text && !valid_utf8(message.data(), message.size())) return fail(kCloseInvalidPayload);
+    sink.on_message(message, !text);
+  }
+  return true;
+}
+
+}  // namespace superline::ws
