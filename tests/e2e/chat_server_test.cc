@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "chat.pb.h"
+#include "superline/wire.pb.h"
 #include "ws_test_client.h"
 
 namespace e2e {
@@ -153,6 +155,69 @@ TEST_F(ChatServerTest, MalformedFramesAreAnsweredAndTheConnectionStaysUp) {
   // JSON in a binary frame is accepted (super-line relays through Redis arrive as binary).
   alice->send(R"({"t":"req","i":1,"m":"join","d":{"room":"b"}})", /*binary=*/true);
   EXPECT_EQ(alice->read(), R"({"t":"res","i":1,"d":{"ok":true,"members":1}})");
+}
+
+// superline.pb.v1: the same frames as binary superline.wire.Frame messages.
+superline::wire::Frame binary_frame(const std::optional<std::string>& bytes) {
+  superline::wire::Frame frame;
+  EXPECT_TRUE(bytes.has_value());
+  if (bytes) EXPECT_TRUE(frame.ParseFromString(*bytes));
+  return frame;
+}
+
+TEST_F(ChatServerTest, BinarySubprotocolSpeaksProtobufFrames) {
+  auto d = WsTestClient::dial(server_.port(), "/?role=user&name=alice", "superline.pb.v1, superline.v1");
+  ASSERT_TRUE(d.upgraded);
+  EXPECT_EQ(d.subprotocol, "superline.pb.v1");  // the client's first choice
+  auto& alice = *d.client;
+  EXPECT_EQ(binary_frame(alice.read()).t(), superline::wire::Frame::ENV);
+
+  superline::wire::Frame req;
+  req.set_t(superline::wire::Frame::REQ);
+  req.set_i(7);
+  req.set_m("join");
+  chat::JoinRequest join;
+  join.set_room("lobby");
+  req.set_d(join.SerializeAsString());
+  alice.send(req.SerializeAsString(), /*binary=*/true);
+  superline::wire::Frame res = binary_frame(alice.read());
+  EXPECT_EQ(res.t(), superline::wire::Frame::RES);
+  EXPECT_EQ(res.i(), 7u);
+  chat::JoinReply reply;
+  ASSERT_TRUE(reply.ParseFromString(res.d()));
+  EXPECT_TRUE(reply.ok());
+  EXPECT_EQ(reply.members(), 1);
+
+  // A broadcast reaches a JSON client and a binary client, each in its own encoding.
+  auto bob = user("bob");
+  EXPECT_TRUE(has(bob->request("join", R"({"room":"lobby"})"), R"("ok":true)"));
+  EXPECT_TRUE(has(bob->request("send", R"({"room":"lobby","text":"hi"})"), R"("t":"res")"));
+  superline::wire::Frame evt = binary_frame(alice.read());
+  EXPECT_EQ(evt.t(), superline::wire::Frame::EVT);
+  EXPECT_EQ(evt.e(), "message");
+  chat::ChatMessage message;
+  ASSERT_TRUE(message.ParseFromString(evt.d()));
+  EXPECT_EQ(message.text(), "hi");
+  EXPECT_EQ(message.from(), "bob");
+  EXPECT_TRUE(has(bob->read_until("message"), R"("text":"hi","from":"bob")"));
+
+  // Bad input: an ERR frame, and the connection stays up.
+  alice.send(std::string("\xff\xfe\x01", 3), /*binary=*/true);
+  superline::wire::Frame err = binary_frame(alice.read());
+  EXPECT_EQ(err.t(), superline::wire::Frame::ERR);
+  EXPECT_EQ(err.code(), "BAD_REQUEST");
+  req.set_i(8);
+  req.set_d(std::string("\x0a\xff", 2));  // a length running past the end: not a JoinRequest
+  alice.send(req.SerializeAsString(), /*binary=*/true);
+  err = binary_frame(alice.read());
+  EXPECT_EQ(err.i(), 8u);
+  EXPECT_EQ(err.code(), "VALIDATION");
+  req.set_i(9);
+  req.set_m("teleport");
+  alice.send(req.SerializeAsString(), /*binary=*/true);
+  err = binary_frame(alice.read());
+  EXPECT_EQ(err.code(), "NOT_FOUND");
+  EXPECT_EQ(err.m(), "Unknown message: teleport");
 }
 
 TEST_F(ChatServerTest, OversizeMessageClosesWith1009) {

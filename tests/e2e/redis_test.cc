@@ -6,10 +6,9 @@
 #include <atomic>
 #include <csignal>
 
-#include "../support/shapes_app.h"
-
-#include "../support/redis_process.h"
 #include "../support/eventually.h"
+#include "../support/redis_process.h"
+#include "../support/shapes_app.h"
 #include "chat_app.h"
 #include "superline/redis_adapter.h"
 #include "superline/rendezvous.h"
@@ -37,7 +36,8 @@ struct RedisChatNode {
     auto connected = superline::RedisAdapter::connect(options_for(redis));
     EXPECT_TRUE(connected.ok()) << connected.status();
     adapter = *connected;
-    adapter->on_health([this](superline::RedisHealth h) { healthy = h == superline::RedisHealth::kConnected; });
+    adapter->on_health(
+        [this](superline::RedisHealth h) { healthy = h == superline::RedisHealth::kConnected; });
     superline::ServerOptions options;
     options.node_name = std::move(name);
     server = std::make_unique<chat::ChatServer>(app, options, adapter);
@@ -100,7 +100,8 @@ TEST(RedisAdapter, AnUnreachableRedisAtStartUpIsAClearError) {
   auto adapter = superline::RedisAdapter::connect(options);
   ASSERT_FALSE(adapter.ok());
   EXPECT_EQ(adapter.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(std::string(adapter.status().message()).find("cannot reach Redis at 127.0.0.1:1"), std::string::npos);
+  EXPECT_NE(std::string(adapter.status().message()).find("cannot reach Redis at 127.0.0.1:1"),
+            std::string::npos);
 }
 
 // The adapter contract on its own: two adapters on one Redis.
@@ -154,7 +155,8 @@ TEST(RedisCluster, RoomsTopicsAndServerEventsCrossTwoNodes) {
   on_b->request("join", R"({"room":"lobby"})");
   ASSERT_TRUE(eventually([&] { return subscribers(redis, "r:lobby") == 2; }));
 
-  EXPECT_TRUE(has(on_a->read_until(R"("nd":")" + b.server->node_id()), R"("c":"presence","d":{"room":"lobby")"));
+  EXPECT_TRUE(
+      has(on_a->read_until(R"("nd":")" + b.server->node_id()), R"("c":"presence","d":{"room":"lobby")"));
   on_b->request("send", R"({"room":"lobby","text":"over redis"})");
   EXPECT_EQ(on_a->read_until("over redis"),
             R"({"t":"evt","e":"message","d":{"room":"lobby","text":"over redis","from":"bo"}})");
@@ -241,8 +243,9 @@ TEST(RedisCluster, BusAndTargetedSendsAcrossNodes) {
       [&](absl::Status s) { live.set(s); });
   ASSERT_TRUE(live.wait_for(3s).has_value());  // BUS-7: awaitable
   int echoes_on_b = 0;
-  b.server.subscribe(shapes::v1::Shapes::Shared::kTicker,
-                     [&](const shapes::v1::Tick&, std::string_view from) { echoes_on_b += from == b.server.node_id(); });
+  b.server.subscribe(
+      shapes::v1::Shapes::Shared::kTicker,
+      [&](const shapes::v1::Tick&, std::string_view from) { echoes_on_b += from == b.server.node_id(); });
   shapes::v1::Tick tick;
   tick.set_seq(5);
   b.server.publish(shapes::v1::Shapes::Shared::kTicker, tick);
@@ -251,7 +254,7 @@ TEST(RedisCluster, BusAndTargetedSendsAcrossNodes) {
     return heard == std::vector<std::string>{"5@" + b.server.node_id()};
   }));
   std::this_thread::sleep_for(100ms);  // the looped-back copy would have arrived by now
-  EXPECT_EQ(echoes_on_b, 1);          // the publisher's own listener: in-process, exactly once
+  EXPECT_EQ(echoes_on_b, 1);           // the publisher's own listener: in-process, exactly once
 
   auto phone = WsTestClient::open(a.transport.port(), "/?user=u1");
   auto laptop = WsTestClient::open(b.transport.port(), "/?user=u1");
@@ -273,7 +276,8 @@ TEST(RedisCluster, BusAndTargetedSendsAcrossNodes) {
 
 TEST(RedisPresence, CrashedNodesExpireAndStoppedNodesLeaveAtOnce) {
   RedisProcess redis;
-  const std::vector<std::string> flags = {"--redis", redis.url(), "--heartbeat-ms", "100", "--presence-ttl-ms", "600"};
+  const std::vector<std::string> flags = {"--redis", redis.url(),         "--heartbeat-ms",
+                                          "100",     "--presence-ttl-ms", "600"};
   auto with_name = [&](std::string name) {
     auto f = flags;
     f.insert(f.end(), {"--node", std::move(name)});
@@ -326,7 +330,6 @@ class RedisFaults : public ::testing::Test {
 };
 
 TEST_F(RedisFaults, KilledAndRestartedRedisRecoversByItself) {
-
   redis.kill();
   ASSERT_TRUE(eventually([&] { return !a.healthy && !b.healthy; }));
   // During the outage: requests are still answered (replies never wait on Redis); what crosses
@@ -343,16 +346,16 @@ TEST_F(RedisFaults, KilledAndRestartedRedisRecoversByItself) {
   // A figure for the record, not an assertion: how long after Redis came back both nodes were
   // subscribed again (the reconnect backoff is capped at 1 s).
   RecordProperty("resubscribed_ms", static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                         std::chrono::steady_clock::now() - back).count()));
+                                                         std::chrono::steady_clock::now() - back)
+                                                         .count()));
   on_b->request("send", R"({"room":"lobby","text":"back"})");
   EXPECT_TRUE(has(on_a->read_until("back"), R"("text":"back")"));
 }
 
 TEST_F(RedisFaults, FrozenRedisIsDetectedAndRecovered) {
-
   redis.freeze();
   EXPECT_TRUE(eventually([&] { return !a.healthy && !b.healthy; }, 3s));  // PING deadline 500 ms
-  EXPECT_TRUE(has(on_a->request("peers", "{}"), R"("t":"res")"));       // still serving
+  EXPECT_TRUE(has(on_a->request("peers", "{}"), R"("t":"res")"));         // still serving
   redis.thaw();
   ASSERT_TRUE(eventually([&] { return a.healthy && b.healthy; }));
   ASSERT_TRUE(eventually([&] { return subscribers(redis, "r:lobby") == 2; }));
@@ -372,7 +375,8 @@ TEST(RedisStall, AStalledNodeDoesNotBlockTheOthers) {
 
   kill(a.pid(), SIGSTOP);  // node A stops reading anything, Redis included
   for (int i = 0; i < 50; ++i) {
-    auto reply = on_b->request("send", R"({"room":"lobby","text":"while a sleeps )" + std::to_string(i) + R"("})");
+    auto reply =
+        on_b->request("send", R"({"room":"lobby","text":"while a sleeps )" + std::to_string(i) + R"("})");
     ASSERT_TRUE(has(reply, R"("t":"res")")) << i;
   }
   EXPECT_TRUE(has(on_b->read_until("while a sleeps 49"), R"("from":"bo")"));

@@ -5,8 +5,8 @@
 #include <atomic>
 #include <condition_variable>
 
-#include "../support/shapes_app.h"
 #include "../support/eventually.h"
+#include "../support/shapes_app.h"
 #include "chat_app.h"
 #include "superline/rendezvous.h"
 #include "superline/websocket.h"
@@ -17,16 +17,23 @@ using namespace std::chrono_literals;
 
 using testing_support::eventually;
 
-superline::ClientOptions options_for(uint16_t port, std::string name) {
+// Every test runs on both wires: superline.v1 (JSON) and superline.pb.v1 (binary).
+std::string wire_name(const ::testing::TestParamInfo<superline::Wire>& info) {
+  return info.param == superline::Wire::kJson ? "Json" : "Protobuf";
+}
+
+superline::ClientOptions options_for(uint16_t port, std::string name,
+                                     superline::Wire wire = superline::Wire::kJson) {
   superline::ClientOptions options;
   options.port = port;
+  options.wire = wire;
   options.params = {{"name", std::move(name)}};
   options.reconnect_base = 20ms;
   options.reconnect_max = 200ms;
   return options;
 }
 
-class ChatClientTest : public ::testing::Test {
+class ChatClientTest : public ::testing::TestWithParam<superline::Wire> {
  protected:
   ChatClientTest() {
     chat::configure(server_, app_);
@@ -39,8 +46,8 @@ class ChatClientTest : public ::testing::Test {
       std::make_unique<superline::WebSocketServer>(server_, superline::ListenOptions{});
 };
 
-TEST_F(ChatClientTest, TypedRequestsEventsAndTopics) {
-  chat::ChatUserClient alice(options_for(port(), "alice"));
+TEST_P(ChatClientTest, TypedRequestsEventsAndTopics) {
+  chat::ChatUserClient alice(options_for(port(), "alice", GetParam()));
   ASSERT_TRUE(alice.connect().ok());
   std::atomic<int> messages{0};
   std::atomic<int> presence{0};
@@ -78,8 +85,32 @@ TEST_F(ChatClientTest, TypedRequestsEventsAndTopics) {
   EXPECT_EQ(presence, 1);  // the count 0 was published after unsubscribing
 }
 
-TEST_F(ChatClientTest, ErrorsCarryTheirWireCode) {
-  chat::ChatUserClient alice(options_for(port(), "alice"));
+TEST_P(ChatClientTest, OneBroadcastReachesClientsOfBothWires) {
+  const superline::Wire other =
+      GetParam() == superline::Wire::kJson ? superline::Wire::kProtobuf : superline::Wire::kJson;
+  chat::ChatUserClient alice(options_for(port(), "alice", GetParam()));
+  chat::ChatUserClient bob(options_for(port(), "bob", other));
+  ASSERT_TRUE(alice.connect().ok());
+  ASSERT_TRUE(bob.connect().ok());
+  std::atomic<int> got{0};
+  auto count_hi = [&](const chat::ChatMessage& m) {
+    if (m.text() == "hi" && m.from() == "alice") ++got;
+  };
+  alice.on(chat::Chat::Shared::kMessage, count_hi);
+  bob.on(chat::Chat::Shared::kMessage, count_hi);
+  chat::JoinRequest join;
+  join.set_room("lobby");
+  ASSERT_TRUE(alice.join(join).ok());
+  ASSERT_TRUE(bob.join(join).ok());
+  chat::SendRequest send;
+  send.set_room("lobby");
+  send.set_text("hi");
+  ASSERT_TRUE(alice.send(send).ok());
+  EXPECT_TRUE(eventually([&] { return got == 2; }));
+}
+
+TEST_P(ChatClientTest, ErrorsCarryTheirWireCode) {
+  chat::ChatUserClient alice(options_for(port(), "alice", GetParam()));
   ASSERT_TRUE(alice.connect().ok());
   chat::SendRequest send;
   send.set_room("nowhere");
@@ -91,8 +122,8 @@ TEST_F(ChatClientTest, ErrorsCarryTheirWireCode) {
   EXPECT_EQ(superline::error_code(alice.join(empty).status()), "BAD_REQUEST");
 }
 
-TEST_F(ChatClientTest, RejectedHandshakeIsDisconnected) {
-  superline::ClientOptions options = options_for(port(), "");
+TEST_P(ChatClientTest, RejectedHandshakeIsDisconnected) {
+  superline::ClientOptions options = options_for(port(), "", GetParam());
   options.reconnect = false;
   chat::ChatUserClient nobody(options);
   absl::Status status = nobody.connect(2s);
@@ -100,8 +131,8 @@ TEST_F(ChatClientTest, RejectedHandshakeIsDisconnected) {
   EXPECT_EQ(server_.core().connection_count(), 0u);
 }
 
-TEST_F(ChatClientTest, ReconnectsAndResubscribes) {
-  chat::ChatUserClient alice(options_for(port(), "alice"));
+TEST_P(ChatClientTest, ReconnectsAndResubscribes) {
+  chat::ChatUserClient alice(options_for(port(), "alice", GetParam()));
   ASSERT_TRUE(alice.connect().ok());
   std::atomic<int> announcements{0};
   ASSERT_TRUE(
@@ -127,7 +158,10 @@ TEST_F(ChatClientTest, ReconnectsAndResubscribes) {
   }));
 }
 
-class ShapesClientTest : public ::testing::Test {
+INSTANTIATE_TEST_SUITE_P(Wires, ChatClientTest,
+                         ::testing::Values(superline::Wire::kJson, superline::Wire::kProtobuf), wire_name);
+
+class ShapesClientTest : public ::testing::TestWithParam<superline::Wire> {
  protected:
   ShapesClientTest() {
     server_.authenticate([](const superline::Handshake& h) -> absl::StatusOr<superline::Admission> {
@@ -142,8 +176,8 @@ class ShapesClientTest : public ::testing::Test {
   superline::WebSocketServer transport_{server_, {}};
 };
 
-TEST_F(ShapesClientTest, PerCallTimeoutAndCustomCodes) {
-  shapes::v1::ShapesSharedClient client(options_for(transport_.port(), "x"));
+TEST_P(ShapesClientTest, PerCallTimeoutAndCustomCodes) {
+  shapes::v1::ShapesSharedClient client(options_for(transport_.port(), "x", GetParam()));
   ASSERT_TRUE(client.connect().ok());
   shapes::v1::Text text;
   text.set_value("long");
@@ -157,8 +191,8 @@ TEST_F(ShapesClientTest, PerCallTimeoutAndCustomCodes) {
   EXPECT_EQ(quick->value(), "quick!");
 }
 
-TEST_F(ShapesClientTest, InFlightRequestsFailDisconnectedWhenTheConnectionDrops) {
-  superline::ClientOptions options = options_for(transport_.port(), "x");
+TEST_P(ShapesClientTest, InFlightRequestsFailDisconnectedWhenTheConnectionDrops) {
+  superline::ClientOptions options = options_for(transport_.port(), "x", GetParam());
   options.reconnect = false;
   shapes::v1::ShapesSharedClient client(options);
   ASSERT_TRUE(client.connect().ok());
@@ -175,8 +209,8 @@ TEST_F(ShapesClientTest, InFlightRequestsFailDisconnectedWhenTheConnectionDrops)
   EXPECT_EQ(status.message(), "Connection closed");
 }
 
-TEST_F(ShapesClientTest, ClientEventsAndServerEvents) {
-  shapes::v1::ShapesMemberClient member(options_for(transport_.port(), "m"));
+TEST_P(ShapesClientTest, ClientEventsAndServerEvents) {
+  shapes::v1::ShapesMemberClient member(options_for(transport_.port(), "m", GetParam()));
   ASSERT_TRUE(member.connect().ok());
   std::atomic<int> notices{0};
   member.on(shapes::v1::Shapes::Shared::kNotice, [&](const shapes::v1::Text& t) {
@@ -190,5 +224,8 @@ TEST_F(ShapesClientTest, ClientEventsAndServerEvents) {
   ASSERT_TRUE(posted.ok());
   EXPECT_EQ(posted->value(), 1);
 }
+
+INSTANTIATE_TEST_SUITE_P(Wires, ShapesClientTest,
+                         ::testing::Values(superline::Wire::kJson, superline::Wire::kProtobuf), wire_name);
 
 }  // namespace

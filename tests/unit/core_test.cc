@@ -37,7 +37,7 @@ class RecordingOutbox final : public superline::Outbox {
   std::vector<std::string> texts() {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::string> out;
-    for (const auto& f : frames_) out.push_back(*f);
+    for (const auto& f : frames_) out.push_back(f->json);
     return out;
   }
   std::vector<superline::Frame> frames() {

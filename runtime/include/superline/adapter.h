@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,7 +18,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "superline/presence.h"
-#include <mutex>
 
 namespace superline {
 

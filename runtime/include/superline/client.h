@@ -30,6 +30,8 @@ struct ClientOptions {
   std::string path = "/";
   // Query parameters of the upgrade (the role is added by ContractClient).
   std::vector<std::pair<std::string, std::string>> params;
+  // The subprotocol to ask for: superline.v1 (JSON) or superline.pb.v1 (binary protobuf).
+  Wire wire = Wire::kJson;
   // Default request timeout; a request waiting for a connection counts against it too.
   std::chrono::milliseconds request_timeout{30'000};
   // Reconnect after any close with delay uniform in [raw/2, raw], raw = min(max, base * factor^n).
@@ -49,7 +51,8 @@ struct CallOptions {
 
 class ClientCore {
  public:
-  using Result = absl::StatusOr<std::string>;  // the reply's "d" as JSON text
+  // Payloads below are in the wire's encoding: JSON text, or protobuf bytes.
+  using Result = absl::StatusOr<std::string>;  // the reply's "d"
 
   explicit ClientCore(ClientOptions options);
   ~ClientCore();
@@ -85,7 +88,9 @@ template <class Contract, class R>
 class ContractClient {
  public:
   explicit ContractClient(ClientOptions options)
-      : default_timeout_(options.request_timeout), core_(with_role(std::move(options))) {}
+      : default_timeout_(options.request_timeout),
+        wire_(options.wire),
+        core_(with_role(std::move(options))) {}
 
   absl::Status connect(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     return core_.connect(timeout);
@@ -99,10 +104,11 @@ class ContractClient {
   void on(E, F handler) {
     static_assert(E::kKind == MethodKind::kEvent, "on() takes a server event (subscribe to topics)");
     check_surface<E>();
-    core_.on_event(std::string(E::kName), [handler = std::move(handler)](std::string_view json) {
-      typename E::Payload payload;
-      if (decode_payload(json, payload).ok()) handler(payload);
-    });
+    core_.on_event(std::string(E::kName),
+                   [wire = wire_, handler = std::move(handler)](std::string_view data) {
+                     typename E::Payload payload;
+                     if (decode_payload(wire, data, payload).ok()) handler(payload);
+                   });
   }
 
   // Subscribes to a topic and waits for the server's answer (FORBIDDEN, NOT_FOUND, or OK).
@@ -120,9 +126,9 @@ class ContractClient {
     check_surface<E>();
     core_.subscribe(
         std::string(E::kName),
-        [handler = std::move(handler)](std::string_view json) {
+        [wire = wire_, handler = std::move(handler)](std::string_view data) {
           typename E::Payload payload;
-          if (decode_payload(json, payload).ok()) handler(payload);
+          if (decode_payload(wire, data, payload).ok()) handler(payload);
         },
         std::move(ready));
   }
@@ -147,11 +153,11 @@ class ContractClient {
     static_assert(E::kKind == MethodKind::kRequest, "call takes a request");
     static_assert(std::is_same_v<P, typename E::Payload>, "the request type does not match the contract");
     core_.request(
-        std::string(E::kName), payload_json(request),
-        [done = std::move(done)](ClientCore::Result r) {
+        std::string(E::kName), encode_payload(wire_, request),
+        [wire = wire_, done = std::move(done)](ClientCore::Result r) {
           if (!r.ok()) return done(std::move(r).status());  // moved: no status shared across threads
           typename E::Reply reply;
-          absl::Status parsed = decode_payload(*r, reply);
+          absl::Status parsed = decode_payload(wire, *r, reply);
           if (!parsed.ok()) return done(error(kValidation, std::string(parsed.message())));
           done(std::move(reply));
         },
@@ -162,7 +168,7 @@ class ContractClient {
   absl::Status send_event(E, const P& event) {
     static_assert(E::kKind == MethodKind::kClientEvent, "send_event takes a client event");
     static_assert(std::is_same_v<P, typename E::Payload>, "the event type does not match the contract");
-    return core_.send_event(std::string(E::kName), payload_json(event));
+    return core_.send_event(std::string(E::kName), encode_payload(wire_, event));
   }
 
  private:
@@ -180,6 +186,7 @@ class ContractClient {
   }
 
   const std::chrono::milliseconds default_timeout_;
+  const Wire wire_;
   ClientCore core_;
 };
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -16,7 +17,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
-#include <mutex>
 #include "superline/contract.h"
 #include "superline/frame.h"
 
@@ -43,7 +43,7 @@ class Outbox {
 class Conn : public std::enable_shared_from_this<Conn> {
  public:
   Conn(std::string id, int role, std::string_view role_name, std::any ctx, std::string user_id,
-       std::weak_ptr<Outbox> outbox);
+       std::weak_ptr<Outbox> outbox, Wire wire = Wire::kJson);
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;
 
@@ -59,6 +59,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
     return std::any_cast<T>(&ctx_);
   }
   std::chrono::system_clock::time_point connected_at() const { return connected_at_; }
+  // The subprotocol chosen at the upgrade: what the frames it is sent must be encoded in.
+  Wire wire() const { return wire_; }
 
   // Sends a server event of the contract to this connection. Compile-time checked: E is an event
   // tag of the generated contract (Chat::Shared::kMessage) and P its message. An event of another
@@ -66,7 +68,6 @@ class Conn : public std::enable_shared_from_this<Conn> {
   template <class E, class P>
   absl::Status emit(E event, const P& payload);
 
-  // Sends an already encoded frame.
   // Sends an already encoded frame. A no-op once the transport has let the connection go.
   void send(Frame frame) {
     if (auto outbox = outbox_.lock()) outbox->send(std::move(frame));
@@ -93,6 +94,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   const std::string user_id_;
   // Weak: the transport session owns itself and this connection, never the other way round.
   const std::weak_ptr<Outbox> outbox_;
+  const Wire wire_;
   const std::chrono::system_clock::time_point connected_at_;
   std::atomic<int> missed_pongs_{0};
 

@@ -1,10 +1,12 @@
-// Encoding of server->client frames in the superline.v1 JSON wire. A frame is encoded once and the
-// same bytes are shared by every recipient's write queue.
+// Encoding of server->client frames and of payloads, for both client wires: superline.v1 (JSON text)
+// and superline.pb.v1 (binary superline.wire.Frame). A frame is encoded once per wire and the same
+// bytes are shared by every recipient's write queue.
 // Thread-safety: free functions, no shared state.
 #pragma once
 
 #include <google/protobuf/message.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,22 +15,37 @@
 
 namespace superline {
 
-// An encoded frame, shared read-only by every queue it is written to.
-using Frame = std::shared_ptr<const std::string>;
+// The wire a connection speaks, chosen by WebSocket subprotocol at the upgrade.
+enum class Wire : uint8_t {
+  kJson,      // "superline.v1", or nothing offered: text frames
+  kProtobuf,  // "superline.pb.v1": binary frames
+};
 
-// A payload in protobuf's JSON mapping, printing fields at their default values too.
+// A server frame in the encodings its recipients may speak. A fan-out carries both; a reply to one
+// connection carries only that connection's.
+struct EncodedFrame {
+  std::string json;
+  std::string binary;
+  const std::string& in(Wire wire) const { return wire == Wire::kJson ? json : binary; }
+};
+
+// An encoded frame, shared read-only by every queue it is written to.
+using Frame = std::shared_ptr<const EncodedFrame>;
+
+// A payload in the wire's encoding: protobuf's JSON mapping (printing fields at their default values
+// too), or protobuf binary.
+std::string encode_payload(Wire wire, const google::protobuf::Message& payload);
 std::string payload_json(const google::protobuf::Message& payload);
 
+// Parses a payload in the wire's encoding into `out`. JSON "null", or empty data, is the empty
+// message. Unknown JSON fields are ignored unless `strict`. Malformed data is INVALID_ARGUMENT.
+absl::Status decode_payload(Wire wire, std::string_view data, google::protobuf::Message& out,
+                            bool strict = false);
+absl::Status decode_payload(std::string_view json, google::protobuf::Message& out, bool strict = false);
+
+// Fan-out frames, in both encodings.
 Frame encode_event(std::string_view event, const google::protobuf::Message& payload);
 Frame encode_publish(std::string_view topic, const google::protobuf::Message& payload,
                      std::string_view node_id);
-
-}  // namespace superline
-
-namespace superline {
-
-// Parses a payload from protobuf's JSON mapping into `out`. "null" or an empty view is the empty
-// message. Unknown fields are ignored unless `strict`. A malformed value is INVALID_ARGUMENT.
-absl::Status decode_payload(std::string_view json, google::protobuf::Message& out, bool strict = false);
 
 }  // namespace superline

@@ -133,9 +133,9 @@ class Server {
   // Registers an admitted connection and sends it the initial env frame. The connection holds the
   // outbox weakly: the transport keeps it alive for as long as the socket is. Null when the
   // admission's conn_id is already in use: the transport then closes the socket with 1008.
-  std::shared_ptr<Conn> open(Admission admission, std::shared_ptr<Outbox> outbox);
-  // One inbound text message.
-  void receive(const std::shared_ptr<Conn>& conn, std::string_view text);
+  std::shared_ptr<Conn> open(Admission admission, std::shared_ptr<Outbox> outbox, Wire wire = Wire::kJson);
+  // One inbound WebSocket message, in the connection's wire (text or binary frames alike).
+  void receive(const std::shared_ptr<Conn>& conn, std::string_view data);
   // The connection is gone: leave every room and topic, fire on_disconnect. Idempotent.
   void closed(const std::shared_ptr<Conn>& conn, uint16_t code);
   // One heartbeat tick: ping every connection; drop those past max_missed_pongs.

@@ -16,7 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "text.h"
-#include "wire_json.h"
+#include "wire.h"
 
 namespace superline {
 namespace {
@@ -24,6 +24,7 @@ namespace {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
+namespace http = beast::http;
 using tcp = net::ip::tcp;
 
 std::string url_encode(std::string_view in) {
@@ -109,11 +110,8 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
                      timeout]() mutable {
       if (closed_) return done(error(kDisconnected, "Client closed"));
       const int64_t id = ++next_id_;
-      std::string frame = absl::StrCat(R"({"t":"req","i":)", id, R"(,"m":)");
-      append_json_string(frame, name);
-      absl::StrAppend(&frame, R"(,"d":)", payload, "}");
       Pending& p = pending_[id];
-      p.frame = std::move(frame);
+      p.frame = encode(make_frame("req", std::to_string(id), name, {}, std::move(payload)));
       p.done = std::move(done);
       p.timer = std::make_unique<net::steady_timer>(ioc_, timeout);
       p.timer->async_wait([this, id, name](beast::error_code ec) {
@@ -133,9 +131,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
 
   absl::Status send_event(std::string name, std::string payload) {
     if (!connected_.load()) return error(kDisconnected, "not connected");
-    std::string frame = R"({"t":"cev","m":)";
-    append_json_string(frame, name);
-    absl::StrAppend(&frame, R"(,"d":)", payload, "}");
+    std::string frame = encode(make_frame("cev", {}, std::move(name), {}, std::move(payload)));
     net::post(ioc_, [this, frame = std::move(frame)] {
       if (open_) write(frame);
     });
@@ -170,10 +166,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
   void unsubscribe(std::string topic) {
     net::post(ioc_, [this, topic = std::move(topic)] {
       if (subs_.erase(topic) == 0 || !open_) return;
-      std::string frame = R"({"t":"unsub","c":)";
-      append_json_string(frame, topic);
-      frame += '}';
-      write(frame);
+      write(encode(make_frame("unsub", {}, {}, topic, std::nullopt)));
     });
   }
 
@@ -222,11 +215,22 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
       absl::StrAppend(&target, std::string(1, sep), url_encode(key), "=", url_encode(value));
       sep = '&';
     }
+    const std::string_view subprotocol = options_.wire == Wire::kJson ? "superline.v1" : "superline.pb.v1";
+    ws_->set_option(websocket::stream_base::decorator([subprotocol](websocket::request_type& req) {
+      req.set(http::field::sec_websocket_protocol, subprotocol);
+    }));
     const std::string host = absl::StrCat(options_.host, ":", options_.port);
-    ws_->async_handshake(host, target, [this, self = shared_from_this()](beast::error_code ec) {
-      if (ec) return dial_failed(ec);
-      on_open();
-    });
+    ws_->async_handshake(handshake_response_, host, target,
+                         [this, self = shared_from_this(), subprotocol](beast::error_code ec) {
+                           if (ec) return dial_failed(ec);
+                           // A server that ignored the binary subprotocol would answer in JSON: refuse to
+                           // talk past it.
+                           if (options_.wire == Wire::kProtobuf &&
+                               handshake_response_[http::field::sec_websocket_protocol] != subprotocol) {
+                             return dial_failed(beast::error_code(websocket::error::upgrade_declined));
+                           }
+                           on_open();
+                         });
   }
 
   void dial_failed(beast::error_code ec) {
@@ -264,10 +268,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
   void send_sub(const std::string& topic, Subscription& sub) {
     sub.ack_id = ++next_id_;
     sub_acks_[sub.ack_id] = topic;
-    std::string frame = absl::StrCat(R"({"t":"sub","i":)", sub.ack_id, R"(,"c":)");
-    append_json_string(frame, topic);
-    frame += '}';
-    write(frame);
+    write(encode(make_frame("sub", std::to_string(sub.ack_id), {}, topic, std::nullopt)));
   }
 
   void read() {
@@ -280,15 +281,28 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
     });
   }
 
-  void on_frame(std::string_view text) {
-    absl::StatusOr<WireFrame> frame = parse_wire_frame(text);
+  static WireFrame make_frame(std::string_view t, std::string i, std::string m, std::string c,
+                              std::optional<std::string> d) {
+    WireFrame frame;
+    frame.t = t;
+    frame.i = std::move(i);
+    frame.m = std::move(m);
+    frame.c = std::move(c);
+    frame.has_d = d.has_value();
+    if (d) frame.d = std::move(*d);
+    return frame;
+  }
+  std::string encode(const WireFrame& frame) const { return encode_frame(options_.wire, frame); }
+
+  void on_frame(std::string_view data) {
+    absl::StatusOr<WireFrame> frame = parse_frame(options_.wire, data);
     if (!frame.ok()) return;  // not ours to answer; super-line clients drop undecodable frames
     const std::string& t = frame->t;
     if (t == "env") {
       got_env_ = true;
       return resolve_waiters({}, {});
     }
-    if (t == "ping") return write(R"({"t":"pong"})");
+    if (t == "ping") return write(encode(make_frame("pong", {}, {}, {}, std::nullopt)));
     if (t == "evt") {
       if (auto it = events_.find(frame->e); it != events_.end()) {
         for (auto& handler : it->second) handler(frame->d);
@@ -324,7 +338,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
     auto done = std::move(it->second.done);
     pending_.erase(it);
     if (!failed) {
-      done(frame->has_d ? frame->d : std::string("null"));
+      done(frame->has_d ? frame->d : std::string(options_.wire == Wire::kJson ? "null" : ""));
     } else {
       done(outcome());
     }
@@ -374,7 +388,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
   void write_next() {
     if (write_queue_.empty() || !open_) return;
     writing_ = true;
-    ws_->text(true);
+    ws_->text(options_.wire == Wire::kJson);
     ws_->async_write(net::buffer(write_queue_.front()),
                      [this, self = shared_from_this()](beast::error_code ec, size_t) {
                        writing_ = false;
@@ -411,6 +425,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
   tcp::resolver resolver_;
   net::steady_timer retry_;
   std::optional<websocket::stream<beast::tcp_stream>> ws_;
+  websocket::response_type handshake_response_;
   beast::flat_buffer buffer_;
   std::thread thread_;
   std::mt19937 rng_{std::random_device{}()};

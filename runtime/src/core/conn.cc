@@ -3,13 +3,14 @@
 namespace superline {
 
 Conn::Conn(std::string id, int role, std::string_view role_name, std::any ctx, std::string user_id,
-           std::weak_ptr<Outbox> outbox)
+           std::weak_ptr<Outbox> outbox, Wire wire)
     : id_(std::move(id)),
       role_(role),
       role_name_(role_name),
       ctx_(std::move(ctx)),
       user_id_(std::move(user_id)),
       outbox_(std::move(outbox)),
+      wire_(wire),
       connected_at_(std::chrono::system_clock::now()) {}
 
 std::vector<std::string> Conn::channels() const {

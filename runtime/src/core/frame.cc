@@ -1,11 +1,26 @@
-// superline.v1 JSON encoding of server frames and of payloads (protobuf's JSON mapping).
+// Payload and fan-out frame encoding for both wires.
 #include "superline/frame.h"
 
 #include <google/protobuf/util/json_util.h>
 
 #include "text.h"
+#include "wire.h"
 
 namespace superline {
+namespace {
+
+// The frame in both encodings; `frame.d` is filled per wire from `payload`.
+Frame encode_both(WireFrame frame, const google::protobuf::Message& payload) {
+  auto out = std::make_shared<EncodedFrame>();
+  frame.has_d = true;
+  frame.d = payload_json(payload);
+  out->json = encode_frame(Wire::kJson, frame);
+  frame.d = payload.SerializeAsString();
+  out->binary = encode_frame(Wire::kProtobuf, frame);
+  return out;
+}
+
+}  // namespace
 
 std::string payload_json(const google::protobuf::Message& payload) {
   google::protobuf::util::JsonPrintOptions options;
@@ -17,25 +32,24 @@ std::string payload_json(const google::protobuf::Message& payload) {
   return out;
 }
 
+std::string encode_payload(Wire wire, const google::protobuf::Message& payload) {
+  return wire == Wire::kJson ? payload_json(payload) : payload.SerializeAsString();
+}
+
 Frame encode_event(std::string_view event, const google::protobuf::Message& payload) {
-  std::string frame = R"({"t":"evt","e":)";
-  append_json_string(frame, event);
-  frame += R"(,"d":)";
-  frame += payload_json(payload);
-  frame += '}';
-  return std::make_shared<const std::string>(std::move(frame));
+  WireFrame frame;
+  frame.t = "evt";
+  frame.e = event;
+  return encode_both(std::move(frame), payload);
 }
 
 Frame encode_publish(std::string_view topic, const google::protobuf::Message& payload,
                      std::string_view node_id) {
-  std::string frame = R"({"t":"pub","c":)";
-  append_json_string(frame, topic);
-  frame += R"(,"d":)";
-  frame += payload_json(payload);
-  frame += R"(,"nd":)";
-  append_json_string(frame, node_id);
-  frame += '}';
-  return std::make_shared<const std::string>(std::move(frame));
+  WireFrame frame;
+  frame.t = "pub";
+  frame.c = topic;
+  frame.nd = node_id;
+  return encode_both(std::move(frame), payload);
 }
 
 absl::Status decode_payload(std::string_view json, google::protobuf::Message& out, bool strict) {
@@ -47,6 +61,15 @@ absl::Status decode_payload(std::string_view json, google::protobuf::Message& ou
       google::protobuf::StringPiece(json.data(), json.size()), &out, options);
   if (status.ok()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::string_view(status.message().data(), status.message().size()));
+}
+
+absl::Status decode_payload(Wire wire, std::string_view data, google::protobuf::Message& out, bool strict) {
+  if (wire == Wire::kJson) return decode_payload(data, out, strict);
+  out.Clear();
+  if (!out.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+    return absl::InvalidArgumentError("payload is not a valid " + out.GetTypeName());
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace superline

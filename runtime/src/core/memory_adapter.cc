@@ -38,7 +38,8 @@ class MemoryPresence final : public Presence {
   }
   void remove(std::string_view node, std::string_view conn, std::string_view) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = nodes_.find(std::string(node)); it != nodes_.end()) it->second.conns.erase(std::string(conn));
+    if (auto it = nodes_.find(std::string(node)); it != nodes_.end())
+      it->second.conns.erase(std::string(conn));
   }
   void beat(std::string_view node, std::string_view name, std::chrono::milliseconds) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -143,7 +144,8 @@ void MemoryAdapter::subscribe(const std::string& channel, Done done) {
   {
     std::lock_guard<std::mutex> lock(bus_->mu_);
     auto& route = bus_->routes_[channel];
-    if (std::find(route.begin(), route.end(), endpoint_.get()) == route.end()) route.push_back(endpoint_.get());
+    if (std::find(route.begin(), route.end(), endpoint_.get()) == route.end())
+      route.push_back(endpoint_.get());
   }
   if (done) done(absl::OkStatus());
 }

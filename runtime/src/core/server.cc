@@ -10,7 +10,7 @@
 #include "superline/rendezvous.h"
 #include "superline/status.h"
 #include "text.h"
-#include "wire_json.h"
+#include "wire.h"
 
 namespace superline {
 namespace {
@@ -30,15 +30,34 @@ std::string random_uuid() {
   return out;
 }
 
+// A frame in one wire's encoding only: a reply goes to one connection.
+Frame single(Wire wire, const WireFrame& frame) {
+  auto out = std::make_shared<EncodedFrame>();
+  (wire == Wire::kJson ? out->json : out->binary) = encode_frame(wire, frame);
+  return out;
+}
+
+// A frame of type `t` without payload (JSON "d":null if `null_d`), in both wires, once per process.
+Frame constant_frame(std::string_view t, bool null_d) {
+  WireFrame frame;
+  frame.t = t;
+  auto out = std::make_shared<EncodedFrame>();
+  out->binary = encode_frame(Wire::kProtobuf, frame);
+  frame.has_d = null_d;
+  frame.d = "null";
+  out->json = encode_frame(Wire::kJson, frame);
+  return out;
+}
+
 const Frame& env_frame() {
-  static const Frame frame = std::make_shared<const std::string>(R"({"t":"env","d":null})");
+  static const Frame frame = constant_frame("env", /*null_d=*/true);
   return frame;
 }
 
 constexpr char kServerChannel[] = "s2s";
 
 const Frame& ping_frame() {
-  static const Frame frame = std::make_shared<const std::string>(R"({"t":"ping"})");
+  static const Frame frame = constant_frame("ping", /*null_d=*/false);
   return frame;
 }
 
@@ -47,26 +66,36 @@ bool is_unexpected(const absl::Status& status) {
   return error_code(status) == kInternal && !has_wire_code(status);
 }
 
-Frame error_frame(std::string_view id, const absl::Status& status) {
-  const std::string code = error_code(status);
-  std::string frame = R"({"t":"err")";
-  if (!id.empty()) {
-    frame += R"(,"i":)";
-    frame += id;
-  }
-  frame += R"(,"code":)";
-  append_json_string(frame, code);
-  frame += R"(,"m":)";
-  if (code == kValidation) {
-    frame += R"("Validation failed","d":[{"message":)";
-    append_json_string(frame, std_view(status.message()));
-    frame += "}]";
+Frame error_frame(Wire wire, std::string_view id, const absl::Status& status) {
+  WireFrame frame;
+  frame.t = "err";
+  frame.i = id;
+  frame.code = error_code(status);
+  if (frame.code == kValidation) {
+    // super-line's shape on JSON: the detail in "d"; the binary wire's ERR has it in the message.
+    if (wire == Wire::kJson) {
+      frame.m = "Validation failed";
+      frame.d = R"([{"message":)";
+      append_json_string(frame.d, std_view(status.message()));
+      frame.d += "}]";
+      frame.has_d = true;
+    } else {
+      frame.m = cat("Validation failed: ", std_view(status.message()));
+    }
   } else {
-    append_json_string(frame, is_unexpected(status) ? std::string_view("Internal server error")
-                                                    : std_view(status.message()));
+    frame.m = is_unexpected(status) ? "Internal server error" : std::string(std_view(status.message()));
   }
-  frame += '}';
-  return std::make_shared<const std::string>(std::move(frame));
+  return single(wire, frame);
+}
+
+// The answer to a request (`value`) or a subscription (null: JSON "d":null, no payload in binary).
+Frame reply_frame(Wire wire, std::string_view id, const google::protobuf::Message* value) {
+  WireFrame frame;
+  frame.t = "res";
+  frame.i = id;
+  frame.has_d = value != nullptr || wire == Wire::kJson;
+  if (value) frame.d = encode_payload(wire, *value);
+  return single(wire, frame);
 }
 
 }  // namespace
@@ -133,7 +162,7 @@ void Server::report(const absl::Status& status, const ErrorInfo& info) const {
 }
 
 void Server::send_error(Conn& conn, std::string_view id, const absl::Status& status) {
-  conn.send(error_frame(id, status));
+  conn.send(error_frame(conn.wire(), id, status));
 }
 
 // ---- Connections ----
@@ -158,11 +187,11 @@ absl::StatusOr<Admission> Server::authenticate(const Handshake& handshake) const
   return admission;
 }
 
-std::shared_ptr<Conn> Server::open(Admission admission, std::shared_ptr<Outbox> outbox) {
+std::shared_ptr<Conn> Server::open(Admission admission, std::shared_ptr<Outbox> outbox, Wire wire) {
   const int role = admission.role;
   std::string id = admission.conn_id.empty() ? random_uuid() : std::move(admission.conn_id);
   auto conn = std::make_shared<Conn>(std::move(id), role, contract_.roles[role], std::move(admission.ctx),
-                                     std::move(admission.user_id), std::move(outbox));
+                                     std::move(admission.user_id), std::move(outbox), wire);
   {
     std::lock_guard<std::mutex> lock(conns_mu_);
     if (!conns_.try_emplace(conn->id(), conn).second) return nullptr;  // duplicate id
@@ -278,8 +307,8 @@ void Server::terminate_all() {
 
 // ---- Inbound frames ----
 
-void Server::receive(const std::shared_ptr<Conn>& conn, std::string_view text) {
-  absl::StatusOr<WireFrame> frame = parse_wire_frame(text);
+void Server::receive(const std::shared_ptr<Conn>& conn, std::string_view data) {
+  absl::StatusOr<WireFrame> frame = parse_frame(conn->wire(), data);
   if (!frame.ok()) return send_error(*conn, {}, error(kBadRequest, std_view(frame.status().message())));
   const std::string& t = frame->t;
   if (t == "req") {
@@ -319,7 +348,7 @@ absl::StatusOr<internal::Inbound> Server::decode_inbound(const std::shared_ptr<C
   inbound.dispatch = method->dispatch;
   inbound.conn = conn;
   inbound.input.reset(method->payload->New());
-  if (absl::Status s = decode_payload(data, *inbound.input, options_.strict_json); !s.ok()) {
+  if (absl::Status s = decode_payload(conn->wire(), data, *inbound.input, options_.strict_json); !s.ok()) {
     return error(kValidation, std_view(s.message()));
   }
   return inbound;
@@ -378,9 +407,9 @@ void Server::handle_subscribe(const std::shared_ptr<Conn>& conn, std::string_vie
   }
   join(conn, channel, [conn, id = std::string(id)](absl::Status live) {
     if (live.ok()) {
-      conn->send(std::make_shared<const std::string>(cat(R"({"t":"res","i":)", id, R"(,"d":null})")));
+      conn->send(reply_frame(conn->wire(), id, nullptr));
     } else {
-      conn->send(error_frame(id, error(kInternal, "subscription failed")));
+      conn->send(error_frame(conn->wire(), id, error(kInternal, "subscription failed")));
     }
   });
 }
@@ -518,7 +547,10 @@ void Server::notify(const std::vector<Listener>& listeners, const google::protob
 
 void Server::publish_personal(const std::string& channel, Frame frame, bool close) {
   channel::ChannelMessage message;
-  if (frame) message.set_json(*frame);
+  if (frame) {
+    message.set_json(frame->json);
+    message.set_binary(frame->binary);
+  }
   message.set_origin(node_id_);
   message.set_close(close);
   adapter_->publish(channel, std::make_shared<const std::string>(message.SerializeAsString()));
@@ -557,7 +589,8 @@ std::vector<std::string> Server::local_member_ids(const std::string& channel) co
 
 void Server::publish(const std::string& channel, Frame frame, std::string_view except_conn) {
   channel::ChannelMessage message;
-  message.set_json(*frame);
+  message.set_json(frame->json);
+  message.set_binary(frame->binary);
   message.set_origin(node_id_);
   if (!except_conn.empty()) message.set_except_conn(std::string(except_conn));
   adapter_->publish(channel, std::make_shared<const std::string>(message.SerializeAsString()));
@@ -634,9 +667,11 @@ void Server::on_adapter_message(std::string_view channel, const Payload& payload
     // A publish from another node reaches listeners only once parsed against the contract.
     const std::string_view topic = channel.substr(channel.rfind(':') + 1);
     const MethodInfo* method = resolve(kSharedRole, topic);
-    absl::StatusOr<WireFrame> frame = parse_wire_frame(message.json());
+    const Wire wire = message.binary().empty() ? Wire::kJson : Wire::kProtobuf;  // binary: no JSON parse
+    absl::StatusOr<WireFrame> frame =
+        parse_frame(wire, wire == Wire::kJson ? message.json() : message.binary());
     std::unique_ptr<google::protobuf::Message> parsed(method ? method->payload->New() : nullptr);
-    if (parsed && frame.ok() && decode_payload(frame->d, *parsed).ok()) {
+    if (parsed && frame.ok() && decode_payload(wire, frame->d, *parsed).ok()) {
       notify(listeners, *parsed, message.origin(), topic);
     } else {
       report(absl::DataLossError(cat("malformed publish on ", channel, " from node ", message.origin())),
@@ -648,7 +683,9 @@ void Server::on_adapter_message(std::string_view channel, const Payload& payload
     return;
   }
   // Encoded by the publisher; every local recipient shares these bytes.
-  const Frame frame = std::make_shared<const std::string>(std::move(*message.mutable_json()));
+  auto frame = std::make_shared<EncodedFrame>();
+  frame->json = std::move(*message.mutable_json());
+  frame->binary = std::move(*message.mutable_binary());
   for (const auto& conn : recipients) conn->send(frame);
 }
 
@@ -668,10 +705,7 @@ void PendingReply::reply(const google::protobuf::Message& value) {
   if (!claim()) return;
   auto conn = conn_.lock();
   if (!conn) return;
-  std::string frame = cat(R"({"t":"res","i":)", request_id_, R"(,"d":)");
-  frame += payload_json(value);
-  frame += '}';
-  conn->send(std::make_shared<const std::string>(std::move(frame)));
+  conn->send(reply_frame(conn->wire(), request_id_, &value));
 }
 
 void PendingReply::fail(const absl::Status& status) {
@@ -680,7 +714,7 @@ void PendingReply::fail(const absl::Status& status) {
   if (is_unexpected(status)) {
     server_->report(status, {"request", method_, conn ? std::string_view(conn->id()) : std::string_view()});
   }
-  if (conn) conn->send(error_frame(request_id_, status));
+  if (conn) conn->send(error_frame(conn->wire(), request_id_, status));
 }
 
 }  // namespace internal

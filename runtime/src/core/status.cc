@@ -27,7 +27,9 @@ absl::Status error(std::string_view code, std::string_view message) {
   return status;
 }
 
-bool has_wire_code(const absl::Status& status) { return status.GetPayload(absl_view(kCodePayload)).has_value(); }
+bool has_wire_code(const absl::Status& status) {
+  return status.GetPayload(absl_view(kCodePayload)).has_value();
+}
 
 std::string error_code(const absl::Status& status) {
   if (auto code = status.GetPayload(absl_view(kCodePayload))) return std::string(*code);

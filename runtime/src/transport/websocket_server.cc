@@ -34,6 +34,7 @@ namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 
 constexpr std::string_view kJsonSubprotocol = "superline.v1";
+constexpr std::string_view kBinarySubprotocol = "superline.pb.v1";
 constexpr size_t kReadChunk = 64 * 1024;
 
 std::string percent_decode(std::string_view in) {
@@ -78,12 +79,15 @@ Handshake read_handshake(const http::request<http::empty_body>& req, const tcp::
   return handshake;
 }
 
-// Picks superline.v1 when the client offers it; a client that offers nothing gets it implicitly.
-bool offers_json(std::string_view header) {
+// The first of the client's subprotocols that we speak, in its order of preference; "" if none
+// (the connection then speaks JSON without naming it, like a super-line client that offers nothing).
+std::string_view choose_subprotocol(std::string_view header) {
   for (std::string_view p : split(header, ',')) {
-    if (trim(p) == kJsonSubprotocol) return true;
+    p = trim(p);
+    if (p == kJsonSubprotocol) return kJsonSubprotocol;
+    if (p == kBinarySubprotocol) return kBinarySubprotocol;
   }
-  return false;
+  return {};
 }
 
 // One read buffer per I/O thread, shared by all of its connections: a read is parsed before the
@@ -146,9 +150,11 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     net::steady_timer deadline;
   };
 
-  // One queued write: a header built for this connection, then bytes shared with other queues.
+  // One queued write: a header built for this connection, then bytes shared with other queues
+  // (`bytes` points into `frame`, at this connection's encoding).
   struct Pending {
-    Frame bytes;
+    Frame frame;
+    const std::string* bytes;
     uint8_t header[ws::kMaxHeaderBytes];
     uint8_t header_size;
     size_t size() const { return header_size + bytes->size(); }
@@ -184,9 +190,9 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
         cat("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
             "Server: superline\r\nSec-WebSocket-Accept: ", std::string_view(accept.data(), accept.size()),
             "\r\n");
-    if (offers_json(request[http::field::sec_websocket_protocol])) {
-      response += cat("Sec-WebSocket-Protocol: ", kJsonSubprotocol, "\r\n");
-    }
+    const std::string_view subprotocol = choose_subprotocol(request[http::field::sec_websocket_protocol]);
+    if (!subprotocol.empty()) response += cat("Sec-WebSocket-Protocol: ", subprotocol, "\r\n");
+    wire_ = subprotocol == kBinarySubprotocol ? Wire::kProtobuf : Wire::kJson;
     response += "\r\n";
     // Frames a client sent right behind its upgrade request are already in the buffer.
     auto early = upgrade_->buffer.cdata();
@@ -196,7 +202,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     beast::error_code ignored;
     socket_.native_non_blocking(true, ignored);
     enqueue_raw(std::move(response));
-    conn_ = server_.open(std::move(*admission), shared_from_this());
+    conn_ = server_.open(std::move(*admission), shared_from_this(), wire_);
     if (!conn_) {
       begin_close(kClosePolicy, "duplicate connection id");
     } else {
@@ -283,7 +289,8 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
 
   void enqueue(Frame frame) {
     if (!conn_ || closing_) return;
-    if (queued_bytes_ + frame->size() > server_.options().max_queued_bytes) {
+    const std::string& bytes = frame->in(wire_);
+    if (queued_bytes_ + bytes.size() > server_.options().max_queued_bytes) {
       // A slow consumer must not hold memory or delay anyone else: drop what is queued and leave.
       // A frame already partly written stays, or the stream would be cut mid-frame.
       const size_t keep = head_ + (offset_ > 0 ? 1 : 0);
@@ -291,24 +298,30 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
       queue_.resize(keep);
       return begin_close(kCloseTryAgainLater, "slow consumer");
     }
-    Pending pending{std::move(frame), {}, 0};
-    pending.header_size =
-        static_cast<uint8_t>(ws::write_header(pending.header, ws::kText, pending.bytes->size()));
-    push(std::move(pending));
+    push(std::move(frame), bytes, wire_ == Wire::kJson ? ws::kText : ws::kBinary);
   }
 
   void enqueue_control(ws::Opcode opcode, std::string payload) {
-    Pending pending{std::make_shared<const std::string>(std::move(payload)), {}, 0};
-    pending.header_size =
-        static_cast<uint8_t>(ws::write_header(pending.header, opcode, pending.bytes->size()));
-    push(std::move(pending));
+    Frame frame = owned(std::move(payload));
+    push(frame, frame->json, opcode);
   }
 
   void enqueue_raw(std::string bytes) {
-    push(Pending{std::make_shared<const std::string>(std::move(bytes)), {}, 0});
+    Frame frame = owned(std::move(bytes));
+    push(frame, frame->json, std::nullopt);
   }
 
-  void push(Pending pending) {
+  static Frame owned(std::string bytes) {
+    auto frame = std::make_shared<EncodedFrame>();
+    frame->json = std::move(bytes);
+    return frame;
+  }
+
+  // Queues `bytes` (owned by `frame`) as one WebSocket frame, or raw without an opcode.
+  void push(Frame frame, const std::string& bytes, std::optional<ws::Opcode> opcode) {
+    Pending pending{std::move(frame), &bytes, {}, 0};
+    if (opcode)
+      pending.header_size = static_cast<uint8_t>(ws::write_header(pending.header, *opcode, bytes.size()));
     queued_bytes_ += pending.size();
     queue_.push_back(std::move(pending));
   }
@@ -365,7 +378,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     while (head_ < queue_.size() && offset_ >= queue_[head_].size()) {
       offset_ -= queue_[head_].size();
       queued_bytes_ -= queue_[head_].size();
-      queue_[head_++].bytes.reset();
+      queue_[head_++].frame.reset();
     }
   }
 
@@ -424,6 +437,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   Server& server_;
   std::unique_ptr<Upgrade> upgrade_;  // only until the 101
   std::shared_ptr<Conn> conn_;
+  Wire wire_ = Wire::kJson;
   ws::FrameReader reader_;
 
   std::mutex inbox_mu_;
