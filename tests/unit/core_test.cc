@@ -1,6 +1,8 @@
 // The core against the in-memory bus, with recording outboxes instead of sockets.
 #include <gtest/gtest.h>
 
+#include "superline/wire.pb.h"
+
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -11,6 +13,7 @@
 #include "../support/shapes_app.h"
 #include "superline/channel.pb.h"
 #include "superline/server.h"
+#include "superline/wire.pb.h"
 
 namespace {
 
@@ -116,9 +119,10 @@ class CoreTest : public ::testing::Test {
         [this](const absl::Status& s, const superline::ErrorInfo&) { errors_.push_back(s.ToString()); });
   }
 
-  Client connect(Shapes::Role role = Shapes::Role::kShared, ShapesServer* server = nullptr) {
+  Client connect(Shapes::Role role = Shapes::Role::kShared, ShapesServer* server = nullptr,
+                 superline::Wire wire = superline::Wire::kJson) {
     Client c;
-    c.conn = (server ? server : &server_)->core().open(Shapes::admit(role), c.outbox);
+    c.conn = (server ? server : &server_)->core().open(Shapes::admit(role), c.outbox, wire);
     return c;
   }
   void receive(const Client& c, const std::string& frame, ShapesServer* server = nullptr) {
@@ -297,6 +301,39 @@ TEST_F(CoreTest, SubscribeAuthorizerCanRefuse) {
   EXPECT_EQ(c.outbox->last(), R"({"t":"err","i":1,"code":"FORBIDDEN","m":"Subscribe denied: ticker"})");
   server_.publish(Shapes::Shared::kTicker, shapes::v1::Tick());
   EXPECT_EQ(c.outbox->count(R"("t":"pub")"), 0u);
+}
+
+TEST_F(CoreTest, OneFanOutCarriesEachWireOnceAndRepliesOnlyTheirOwn) {
+  Client json = connect(), binary = connect(Shapes::Role::kShared, nullptr, superline::Wire::kProtobuf);
+  auto room = server_.room("lobby");
+  room.add(*json.conn);
+  room.add(*binary.conn);
+  Text text;
+  text.set_value("hello");
+  room.broadcast(Shapes::Shared::kNotice, text);
+  const superline::Frame frame = binary.outbox->frames().back();
+  EXPECT_EQ(frame.get(), json.outbox->frames().back().get());  // one encoding per wire, shared
+  EXPECT_EQ(frame->json, R"({"t":"evt","e":"notice","d":{"value":"hello"}})");
+  superline::wire::Frame evt;
+  ASSERT_TRUE(evt.ParseFromString(frame->binary));
+  EXPECT_EQ(evt.t(), superline::wire::Frame::EVT);
+  EXPECT_EQ(evt.e(), "notice");
+  Text payload;
+  ASSERT_TRUE(payload.ParseFromString(evt.d()));
+  EXPECT_EQ(payload.value(), "hello");
+
+  // A reply is encoded for its connection's wire only.
+  superline::wire::Frame req;
+  req.set_t(superline::wire::Frame::REQ);
+  req.set_i(4);
+  req.set_m("nope");
+  receive(binary, req.SerializeAsString());
+  const superline::Frame reply = binary.outbox->frames().back();
+  EXPECT_TRUE(reply->json.empty());
+  superline::wire::Frame err;
+  ASSERT_TRUE(err.ParseFromString(reply->binary));
+  EXPECT_EQ(err.i(), 4u);
+  EXPECT_EQ(err.code(), "NOT_FOUND");
 }
 
 TEST_F(CoreTest, RoomMembershipAndBroadcast) {
