@@ -4,8 +4,9 @@
     python3 bench/summarize.py bench/out/<time>.jsonl
 
 A run counts only if every connection joined and every expected delivery arrived; the table says
-how many runs of each counted. Ratios compare superline (JSON wire) with each other system: for
-throughput higher is better (superline / peer), for memory lower is better (peer / superline).
+how many runs of each counted. Ratios compare superline, on each wire, with every other system: for
+throughput superline / peer (above 1: superline is faster), for memory peer / superline (above 1:
+superline uses less). In w3 superline's rows instead compare two nodes with its own single node (w1).
 """
 import json
 import statistics
@@ -21,6 +22,9 @@ TITLES = {
     "w5": "W5 request/response, 100 connections (round trips/s)",
     "w6": "W6 connection storm, 10,000 upgrades + joins (upgrades/s)",
 }
+
+
+SUPERLINE = ("superline", "superline-pb")
 
 
 def valid(r):
@@ -68,19 +72,22 @@ def main(path):
                          median([r["p99_us"] for r in ok]), median([cpu_us_per_op(r) for r in ok])))
             if bench == "w1-1k":
                 single_node[system] = metric
-        ours = next((row[3] for row in rows if row[0] == "superline"), None)
-        print("| system | runs ok | median | p50 µs | p99 µs | server CPU µs/op | superline ratio |")
-        print("|---|---|---|---|---|---|---|")
+        ours = {name: next((row[3] for row in rows if row[0] == name), None) for name in SUPERLINE}
+        print("| system | runs ok | median | p50 µs | p99 µs | server CPU µs/op | superline (json) ratio |"
+              " superline-pb ratio |")
+        print("|---|---|---|---|---|---|---|---|")
         for system, ok, total, metric, p50, p99, cpu in rows:
-            ratio = "-"
-            if ours and metric and system != "superline":
-                ratio = f"{(metric / ours if memory else ours / metric):.2f}x"
+            ratios = []
+            for name in SUPERLINE:
+                ratio = "-"
+                if ours[name] and metric and system not in SUPERLINE:
+                    ratio = f"{(metric / ours[name] if memory else ours[name] / metric):.2f}x"
+                ratios.append(ratio)
             if bench == "w3" and single_node.get(system) and metric:
-                ratio += f" (vs own single node: {metric / single_node[system]:.2f}x)"
+                ratios[0 if system != "superline-pb" else 1] = f"{metric / single_node[system]:.2f}x of own single node"
             timing = bench not in ("w4", "w6")
             print(f"| {system} | {ok}/{total} | {fmt(metric)} | {fmt(p50, 1) if timing else '-'} | "
-                  f"{fmt(p99, 1) if timing else '-'} | {fmt(cpu, 2) if timing else '-'} | {ratio} |")
-
+                  f"{fmt(p99, 1) if timing else '-'} | {fmt(cpu, 2) if timing else '-'} | {ratios[0]} | {ratios[1]} |")
 
 if __name__ == "__main__":
     main(sys.argv[1])
