@@ -17,22 +17,23 @@
 //
 // --port2 P2 puts every odd connection on a second node (the sender, connection 0, stays on P).
 // --server-pid PID adds the server's RSS (before and after connecting) and CPU time.
-#include <google/protobuf/message.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
-#include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "chat.pb.h"
@@ -40,11 +41,6 @@
 
 namespace {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using superline::wire::Frame;
 
@@ -66,18 +62,15 @@ struct Options {
   int window = 16;
   int concurrency = 200;  // upgrades in flight
   int hold_ms = 0;
-  int threads = 1;
   int server_pid = 0;
 };
 
 struct Stats {
-  std::mutex mu;
   std::vector<int64_t> latencies_ns;
-  std::atomic<int64_t> deliveries{0};
-  std::atomic<int64_t> errors{0};
+  int64_t deliveries = 0;
+  int64_t errors = 0;
   void record(int64_t latency) {
-    deliveries.fetch_add(1);
-    std::lock_guard<std::mutex> lock(mu);
+    ++deliveries;
     latencies_ns.push_back(latency);
   }
 };
@@ -96,62 +89,114 @@ int64_t number_after(std::string_view s, std::string_view key) {
   return std::atoll(std::string(s.substr(at + key.size(), 20)).c_str());
 }
 
-class Connection : public std::enable_shared_from_this<Connection> {
+// One client connection on the load generator's epoll loop: non-blocking socket, HTTP upgrade, then
+// WebSocket frames parsed straight from its read buffer. Client frames are masked with the all-zero
+// key (valid, and free to apply), so the generator spends its core on receiving, not on framing.
+class Connection {
  public:
-  Connection(net::io_context& ioc, const Options& options, Stats& stats, int index)
-      : ws_(net::make_strand(ioc)), options_(options), stats_(stats), index_(index) {}
+  Connection(int epoll, const Options& options, Stats& stats, int index)
+      : epoll_(epoll), options_(options), stats_(stats), index_(index) {}
+  ~Connection() {
+    if (fd_ >= 0) close(fd_);
+  }
 
   // Connects, upgrades, joins room "bench"; `ready` runs once joined (or failed).
   void start(std::function<void(bool)> ready) {
     ready_ = std::move(ready);
     const uint16_t port = options_.port2 != 0 && index_ % 2 == 1 ? options_.port2 : options_.port;
-    auto& socket = beast::get_lowest_layer(ws_).socket();
-    socket.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
-                         [self = shared_from_this()](beast::error_code ec) {
-                           if (ec) return self->fail();
-                           self->upgrade();
-                         });
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 && errno != EINPROGRESS)
+      return fail();
+    epoll_event ev{EPOLLIN | EPOLLOUT, {.ptr = this}};
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, fd_, &ev);
   }
 
-  void start_sending(std::function<void()> done) {
-    done_ = std::move(done);
-    net::post(ws_.get_executor(), [self = shared_from_this()] { self->pump_sends(); });
-  }
-  void start_echo(std::function<void()> done) {
-    done_ = std::move(done);
-    net::post(ws_.get_executor(), [self = shared_from_this()] { self->send_echo(); });
+  void start_sending() { pump_sends(); }
+  void start_echo() { send_echo(); }
+
+  void on_event(uint32_t events) {
+    if (state_ == State::kConnecting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+      int error = 0;
+      socklen_t len = sizeof error;
+      getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len);
+      if (error != 0) return fail();
+      state_ = State::kUpgrading;
+      upgrade();
+    }
+    if (events & EPOLLOUT) flush();
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable();
   }
 
  private:
+  enum class State { kConnecting, kUpgrading, kOpen, kClosed };
+
   void upgrade() {
-    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
     const std::string name = "b" + std::to_string(index_);
     std::string target = "/?role=user&name=" + name;
     if (options_.protocol == Protocol::kSocketIo)
       target = "/socket.io/?EIO=4&transport=websocket&name=" + name;
-    const Protocol protocol = options_.protocol;
-    ws_.set_option(websocket::stream_base::decorator([protocol](websocket::request_type& req) {
-      if (protocol == Protocol::kJson) req.set(http::field::sec_websocket_protocol, "superline.v1");
-      if (protocol == Protocol::kPb) req.set(http::field::sec_websocket_protocol, "superline.pb.v1");
-    }));
-    ws_.binary(protocol == Protocol::kPb);
-    ws_.async_handshake("127.0.0.1", target, [self = shared_from_this()](beast::error_code ec) {
-      if (ec) return self->fail();
-      self->read();
-      if (self->options_.protocol != Protocol::kSocketIo) self->request(1, "join", join_payload());
-      // Socket.IO: the server speaks first (Engine.IO open), then the namespace connect.
-    });
+    std::string request = "GET " + target +
+                          " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+    if (options_.protocol == Protocol::kJson) request += "Sec-WebSocket-Protocol: superline.v1\r\n";
+    if (options_.protocol == Protocol::kPb) request += "Sec-WebSocket-Protocol: superline.pb.v1\r\n";
+    out_ += request + "\r\n";
+    flush();
   }
 
-  static std::string join_payload() { return R"({"room":"bench"})"; }
-
   void fail() {
-    stats_.errors.fetch_add(1);
+    ++stats_.errors;
+    state_ = State::kClosed;
+    if (fd_ >= 0) {
+      epoll_ctl(epoll_, EPOLL_CTL_DEL, fd_, nullptr);
+      close(fd_);
+      fd_ = -1;
+    }
     if (ready_) std::exchange(ready_, nullptr)(false);
   }
 
-  // ---- Outbound, per protocol ----
-  // A request named `method` with id `id`; `json` is its payload in JSON (converted for pb).
+  // ---- Outbound ----
+  void write(const std::string& payload) {
+    const uint8_t opcode = options_.protocol == Protocol::kPb ? 0x2 : 0x1;
+    out_ += static_cast<char>(0x80 | opcode);
+    if (payload.size() < 126) {
+      out_ += static_cast<char>(0x80 | payload.size());
+    } else if (payload.size() <= 0xFFFF) {
+      out_ += static_cast<char>(0x80 | 126);
+      out_ += static_cast<char>(payload.size() >> 8);
+      out_ += static_cast<char>(payload.size() & 0xFF);
+    } else {
+      out_ += static_cast<char>(0x80 | 127);
+      for (int i = 7; i >= 0; --i) out_ += static_cast<char>((uint64_t{payload.size()} >> (8 * i)) & 0xFF);
+    }
+    out_.append(4, '\0');  // the masking key: zero, so the payload goes as it is
+    out_ += payload;
+    flush();
+  }
+
+  void flush() {
+    while (!out_.empty() && fd_ >= 0) {
+      const ssize_t n = send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) break;
+      if (n < 0) return fail();
+      out_.erase(0, static_cast<size_t>(n));
+    }
+    const bool want_out = !out_.empty() || state_ == State::kConnecting;
+    if (fd_ >= 0 && want_out != watching_out_) {
+      watching_out_ = want_out;
+      epoll_event ev{EPOLLIN | (want_out ? EPOLLOUT : 0u), {.ptr = this}};
+      epoll_ctl(epoll_, EPOLL_CTL_MOD, fd_, &ev);
+    }
+  }
+
+  // A request named `method` with id `id`; `json` is its payload in JSON (rebuilt in protobuf for pb).
   void request(int64_t id, std::string_view method, const std::string& json) {
     switch (options_.protocol) {
       case Protocol::kJson:
@@ -185,6 +230,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return chat::PeersRequest().SerializeAsString();
   }
 
+  void join() { request(1, "join", R"({"room":"bench"})"); }
+
   void pump_sends() {
     while (sent_ < options_.messages && in_flight_ < options_.window) {
       ++sent_;
@@ -194,36 +241,73 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                    : R"({"room":"bench","text":")" + stamped_text(options_.size) + "\"}";
       request(100 + sent_, "send", json);
     }
-    if (sent_ == options_.messages && in_flight_ == 0 && done_) std::exchange(done_, nullptr)();
   }
 
   void send_echo() {
-    if (sent_ == options_.messages) {
-      if (done_) std::exchange(done_, nullptr)();
-      return;
-    }
+    if (sent_ == options_.messages) return;
     ++sent_;
     echo_sent_ = now_ns();
     request(100 + sent_, "peers", "{}");
   }
 
   // ---- Inbound ----
-  void read() {
-    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return;
-      auto data = self->buffer_.cdata();
-      self->on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
-      self->buffer_.consume(self->buffer_.size());
-      self->read();
-    });
+  void on_readable() {
+    static char buffer[256 * 1024];
+    while (fd_ >= 0) {
+      const ssize_t n = recv(fd_, buffer, sizeof buffer, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) break;
+      if (n <= 0) return fail();
+      in_.append(buffer, static_cast<size_t>(n));
+      if (static_cast<size_t>(n) < sizeof buffer) break;
+    }
+    if (state_ == State::kUpgrading) {
+      const size_t end = in_.find("\r\n\r\n");
+      if (end == std::string::npos) return;
+      if (in_.compare(0, 12, "HTTP/1.1 101") != 0) return fail();
+      in_.erase(0, end + 4);
+      state_ = State::kOpen;
+      if (options_.protocol != Protocol::kSocketIo) join();  // Socket.IO: the server speaks first
+    }
+    size_t pos = 0;
+    while (state_ == State::kOpen && in_.size() - pos >= 2) {
+      const auto* p = reinterpret_cast<const uint8_t*>(in_.data() + pos);
+      const uint8_t opcode = p[0] & 0x0F;
+      uint64_t length = p[1] & 0x7F;
+      size_t header = 2;
+      if (length == 126) {
+        if (in_.size() - pos < 4) break;
+        length = (uint64_t{p[2]} << 8) | p[3];
+        header = 4;
+      } else if (length == 127) {
+        if (in_.size() - pos < 10) break;
+        length = 0;
+        for (int i = 0; i < 8; ++i) length = (length << 8) | p[2 + i];
+        header = 10;
+      }
+      if (in_.size() - pos - header < length) break;
+      const std::string_view payload(in_.data() + pos + header, length);
+      pos += header + length;
+      if (opcode == 0x8) return fail();  // the server closed
+      if (opcode == 0x9) {
+        out_ += static_cast<char>(0x8A);
+        out_ += static_cast<char>(0x80 | payload.size());
+        out_.append(4, '\0');
+        out_ += payload;
+        flush();
+      } else if (opcode == 0x1 || opcode == 0x2) {
+        on_message(payload);
+      }
+    }
+    in_.erase(0, pos);
   }
 
   void on_message(std::string_view m) {
     switch (options_.protocol) {
       case Protocol::kJson:
-        if (m.find(R"("t":"ping")") != std::string_view::npos) return write(R"({"t":"pong"})");
         if (m.find(R"("e":"message")") != std::string_view::npos)
           return delivered(number_after(m, R"("text":")"));
+        if (m.find(R"("t":"ping")") != std::string_view::npos) return write(R"({"t":"pong"})");
         if (m.find(R"("t":"err")") != std::string_view::npos) return errored();
         if (m.find(R"("t":"res")") != std::string_view::npos) return answered(number_after(m, R"("i":)"));
         return;
@@ -247,13 +331,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
       case Protocol::kSocketIo:
         // Engine.IO: 0 open, 2 ping (answer 3), 4 message; Socket.IO inside: 0 connect,
         // 2 event, 3 ack, 4 connect error.
-        if (m == "2") return write("3");
-        if (m.substr(0, 1) == "0") return write("40");
-        if (m.substr(0, 2) == "40") return request(1, "join", join_payload());
-        if (m.substr(0, 2) == "44") return errored();
         if (m.substr(0, 2) == "42" && m.find(R"(["message")") != std::string_view::npos) {
           return delivered(number_after(m, R"("text":")"));
         }
+        if (m == "2") return write("3");
+        if (m.substr(0, 1) == "0") return write("40");
+        if (m.substr(0, 2) == "40") return join();
+        if (m.substr(0, 2) == "44") return errored();
         if (m.substr(0, 2) == "43") return answered(std::atoll(std::string(m.substr(2, 20)).c_str()));
         return;
     }
@@ -262,13 +346,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void delivered(int64_t sent_ns) {
     if (sent_ns > 0) stats_.record(now_ns() - sent_ns);
   }
-  void errored() { stats_.errors.fetch_add(1); }
+  void errored() { ++stats_.errors; }
   void answered(int64_t id) {
     if (id == 1) {
       if (ready_) std::exchange(ready_, nullptr)(true);
       return;
     }
-    if (!done_) return;
     if (options_.workload == "echo") {
       stats_.record(now_ns() - echo_sent_);
       return send_echo();
@@ -277,26 +360,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     pump_sends();
   }
 
-  void write(std::string frame) {
-    queue_.push_back(std::move(frame));
-    if (queue_.size() == 1) write_next();
-  }
-  void write_next() {
-    ws_.async_write(net::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return;
-      self->queue_.erase(self->queue_.begin());
-      if (!self->queue_.empty()) self->write_next();
-    });
-  }
-
-  websocket::stream<beast::tcp_stream> ws_;
+  const int epoll_;
   const Options& options_;
   Stats& stats_;
   const int index_;
-  beast::flat_buffer buffer_;
-  std::vector<std::string> queue_;
+  int fd_ = -1;
+  State state_ = State::kConnecting;
+  bool watching_out_ = true;
+  std::string in_, out_;
   std::function<void(bool)> ready_;
-  std::function<void()> done_;
   int sent_ = 0;
   int in_flight_ = 0;
   int64_t echo_sent_ = 0;
@@ -356,8 +428,6 @@ bool parse_args(int argc, char** argv, Options& o) {
       o.concurrency = std::stoi(value);
     else if (flag == "--hold-ms")
       o.hold_ms = std::stoi(value);
-    else if (flag == "--threads")
-      o.threads = std::stoi(value);
     else if (flag == "--server-pid")
       o.server_pid = std::stoi(value);
     else
@@ -375,34 +445,35 @@ int main(int argc, char** argv) {
     std::cerr << "usage: loadgen --port P [--port2 P2] [--protocol json|pb|socketio]\n"
                  "               [--workload broadcast|echo|connect] [--conns N] [--senders S]\n"
                  "               [--messages M] [--size B] [--window W] [--concurrency C]\n"
-                 "               [--hold-ms MS] [--server-pid PID] [--threads T]\n";
+                 "               [--hold-ms MS] [--server-pid PID]\n";
     return 2;
   }
 
-  net::io_context ioc;
-  auto work = net::make_work_guard(ioc);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < o.threads; ++t) threads.emplace_back([&] { ioc.run(); });
+  const int epoll = epoll_create1(0);
   Stats stats;
+  // Runs the event loop until `done` or the deadline.
+  auto loop_until = [&](const std::function<bool()>& done, Clock::time_point deadline) {
+    epoll_event events[512];
+    while (!done() && Clock::now() < deadline) {
+      const int n = epoll_wait(epoll, events, 512, 1);
+      for (int i = 0; i < n; ++i) static_cast<Connection*>(events[i].data.ptr)->on_event(events[i].events);
+    }
+  };
   const long rss_before = o.server_pid ? rss_kb(o.server_pid) : -1;
 
   // Connect phase: at most `concurrency` upgrades in flight.
-  std::vector<std::shared_ptr<Connection>> conns;
-  std::atomic<int> joined{0}, failed{0};
+  std::vector<std::unique_ptr<Connection>> conns;
+  int joined = 0, failed = 0;
   const auto connect_start = Clock::now();
   const auto connect_deadline = connect_start + std::chrono::seconds(60);
   for (int i = 0; i < o.conns && Clock::now() < connect_deadline; ++i) {
-    while (i - joined - failed >= o.concurrency && Clock::now() < connect_deadline) {
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
-    }
-    conns.push_back(std::make_shared<Connection>(ioc, o, stats, i));
-    conns.back()->start([&](bool ok) { (ok ? joined : failed).fetch_add(1); });
+    loop_until([&] { return i - joined - failed < o.concurrency; }, connect_deadline);
+    conns.push_back(std::make_unique<Connection>(epoll, o, stats, i));
+    conns.back()->start([&](bool ok) { ++(ok ? joined : failed); });
   }
-  while (joined + failed < o.conns && Clock::now() < connect_deadline) {
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
+  loop_until([&] { return joined + failed >= o.conns; }, connect_deadline);
   const double connect_s = std::chrono::duration<double>(Clock::now() - connect_start).count();
-  if (o.hold_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(o.hold_ms));
+  if (o.hold_ms > 0) loop_until([] { return false; }, Clock::now() + std::chrono::milliseconds(o.hold_ms));
   const long rss_loaded = o.server_pid ? rss_kb(o.server_pid) : -1;
 
   // Workload phase.
@@ -411,23 +482,16 @@ int main(int argc, char** argv) {
   const auto start = Clock::now();
   if (o.workload == "broadcast") {
     expected = int64_t{o.messages} * o.senders * joined;
-    for (int s = 0; s < o.senders; ++s) conns[s]->start_sending([] {});
+    for (int s = 0; s < o.senders; ++s) conns[s]->start_sending();
   } else if (o.workload == "echo") {
     expected = int64_t{o.messages} * joined;
-    for (auto& c : conns) c->start_echo([] {});
+    for (auto& c : conns) c->start_echo();
   }
-  const auto deadline = start + std::chrono::seconds(120);
-  while (stats.deliveries < expected && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
+  loop_until([&] { return stats.deliveries >= expected; }, start + std::chrono::seconds(120));
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const double server_cpu = o.server_pid ? cpu_seconds(o.server_pid) - cpu_start : 0;
 
-  std::vector<int64_t> lat;
-  {
-    std::lock_guard<std::mutex> lock(stats.mu);
-    lat = stats.latencies_ns;
-  }
+  std::vector<int64_t> lat = std::move(stats.latencies_ns);
   std::sort(lat.begin(), lat.end());
   auto pct = [&](double p) {
     return lat.empty() ? 0.0
@@ -444,14 +508,11 @@ int main(int argc, char** argv) {
       "\"size\":%d,\"deliveries\":%lld,\"expected\":%lld,\"seconds\":%.3f,\"per_s\":%.0f,\"p50_us\":%.1f,"
       "\"p99_us\":%.1f,\"max_us\":%.1f,\"errors\":%lld,\"connect_s\":%.3f,\"server_rss_before_kb\":%ld,"
       "\"server_rss_kb\":%ld,\"rss_per_conn_bytes\":%ld,\"server_cpu_s\":%.3f}\n",
-      o.workload.c_str(), protocol, o.conns, joined.load(), o.senders, o.messages, o.size,
-      static_cast<long long>(stats.deliveries.load()), static_cast<long long>(expected), seconds, per_s,
-      pct(0.5), pct(0.99), lat.empty() ? 0.0 : static_cast<double>(lat.back()) / 1000.0,
-      static_cast<long long>(stats.errors.load() + failed.load()), connect_s, rss_before, rss_loaded,
-      per_conn_bytes, server_cpu);
+      o.workload.c_str(), protocol, o.conns, joined, o.senders, o.messages, o.size,
+      static_cast<long long>(stats.deliveries), static_cast<long long>(expected), seconds, per_s, pct(0.5),
+      pct(0.99), lat.empty() ? 0.0 : static_cast<double>(lat.back()) / 1000.0,
+      static_cast<long long>(stats.errors + failed), connect_s, rss_before, rss_loaded, per_conn_bytes,
+      server_cpu);
   std::fflush(stdout);
-  work.reset();
-  ioc.stop();
-  for (auto& t : threads) t.join();
   return stats.deliveries == expected && joined == o.conns ? 0 : 1;
 }
