@@ -58,14 +58,16 @@ mkdir -p bench/out
 out="bench/out/$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 pids=()
 port=""
+pid=""
 
-# start LOG CMD...: runs a server, waits for "listening on HOST:PORT", sets $port.
+# start LOG CMD...: runs a server, waits for "listening on HOST:PORT", sets $port and $pid.
 start() {
   local log=$1; shift
   "${server_cpu[@]}" "$@" >"$log" 2>&1 &
-  pids+=($!)
+  pid=$!
+  pids+=("$pid")
   for _ in $(seq 200); do
-    port=$(grep -o '127.0.0.1:[0-9]*' "$log" | head -1 | cut -d: -f2 || true)
+    port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$log" | head -1 | cut -d: -f2 || true)
     [[ -n $port ]] && return 0
     sleep 0.05
   done
@@ -82,7 +84,7 @@ trap stop_all EXIT
 run() {
   local workload=$1 system=$2; shift 2
   local result
-  result=$("${client_cpu[@]}" "$bin/bench/loadgen" --port "$first_port" --server-pid "${pids[0]}" "$@" || true)
+  result=$("${client_cpu[@]}" "$bin/bench/loadgen" --port "$first_port" --server-pid "$first_pid" "$@" || true)
   [[ -z $result ]] && result='{"errors":-1}'
   echo "{\"bench\":\"$workload\",\"system\":\"$system\",${result#\{}" | tee -a "$out"
 }
@@ -98,7 +100,7 @@ start_redis() {
   echo "bench/run.sh: redis-server did not start" >&2; return 1
 }
 
-# one SYSTEM: starts the system's single-node server and sets $first_port and $protocol.
+# one SYSTEM: starts the system's single-node server; sets $first_port, $first_pid and $protocol.
 one() {
   case $1 in
     superline|superline-pb) start "$logdir/s.log" "$bin/examples/chat/chat_server" --port 0 --heartbeat-ms 0 ;;
@@ -106,7 +108,7 @@ one() {
     socketio) PORT=0 start "$logdir/s.log" node bench/peers/socketio_server.js ;;
     epoll) start "$logdir/s.log" "$bin/bench/epoll_echo" ;;
   esac
-  first_port=$port
+  first_port=$port first_pid=$pid
   case $1 in superline-pb) protocol=pb ;; socketio) protocol=socketio ;; *) protocol=json ;; esac
 }
 
@@ -130,13 +132,13 @@ for ((round = 1; round <= rounds; round++)); do
           start_redis
           if [[ $system == socketio ]]; then
             PORT=0 REDIS_URL="redis://127.0.0.1:$redis_port" start "$logdir/a.log" node bench/peers/socketio_server.js
-            first_port=$port
+            first_port=$port first_pid=$pid
             PORT=0 REDIS_URL="redis://127.0.0.1:$redis_port" start "$logdir/b.log" node bench/peers/socketio_server.js
             protocol=socketio
           else
             start "$logdir/a.log" "$bin/examples/chat/chat_server" --port 0 --heartbeat-ms 0 \
               --redis "redis://127.0.0.1:$redis_port" --node a
-            first_port=$port
+            first_port=$port first_pid=$pid
             start "$logdir/b.log" "$bin/examples/chat/chat_server" --port 0 --heartbeat-ms 0 \
               --redis "redis://127.0.0.1:$redis_port" --node b
             [[ $system == superline-pb ]] && protocol=pb || protocol=json

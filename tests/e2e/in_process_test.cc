@@ -2,6 +2,7 @@
 // shapes contract for the error paths the chat example never takes.
 #include <gtest/gtest.h>
 
+#include "../support/eventually.h"
 #include "../support/shapes_app.h"
 #include "chat_app.h"
 #include "superline/websocket.h"
@@ -215,6 +216,125 @@ TEST(SlowConsumer, IsClosedWith1013WhileOthersKeepReceiving) {
   EXPECT_TRUE(slow->wait_closed(10s));
   EXPECT_EQ(slow->close_code(), 1013);
   EXPECT_FALSE(healthy->closed());
+}
+
+// A slow consumer under the drop policy loses frames, keeps its connection, and delays no one.
+TEST(SlowConsumer, DropPolicySkipsFramesAndKeepsTheConnection) {
+  superline::ServerOptions options;
+  options.max_queued_bytes = 64 * 1024;
+  options.slow_consumer = superline::SlowConsumerPolicy::kDrop;
+  testing_support::ShapesApp app;
+  shapes::v1::ShapesServer server(app, options);
+  superline::WebSocketServer transport(server, {});
+  ASSERT_TRUE(transport.start().ok());
+  auto slow = WsTestClient::open(transport.port(), "/");
+  auto healthy = WsTestClient::open(transport.port(), "/");
+  for (auto* c : {slow.get(), healthy.get()}) {
+    c->send(R"({"t":"sub","i":1,"c":"ticker"})");
+    ASSERT_EQ(c->read(), R"({"t":"res","i":1,"d":null})");
+  }
+  shapes::v1::Tick tick;
+  tick.add_tags(std::string(1024, 'x'));
+  int received = 0;
+  for (int i = 0; i < 20000 && received == i; ++i) {
+    tick.set_seq(i);
+    server.publish(shapes::v1::Shapes::Shared::kTicker, tick);
+    if (healthy->read(2s)) ++received;
+  }
+  EXPECT_EQ(received, 20000);
+  EXPECT_GT(server.core().dropped_frames(), 0u);
+  // The slow client catches up on what was kept and is still connected.
+  EXPECT_TRUE(has(slow->read(), R"("c":"ticker")"));
+  EXPECT_TRUE(has(slow->request("echo", R"({"value":"still here"})", 10s), "still here"));
+  EXPECT_FALSE(slow->closed());
+}
+
+// A WebSocket upgrade request carrying `extra` header lines; the status line of the answer.
+std::string upgrade_status(uint16_t port, const std::string& extra) {
+  const std::string response =
+      raw_exchange(port,
+                   "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+                       extra + "\r\n",
+                   300ms);
+  return response.substr(0, response.find("\r\n"));
+}
+
+struct LimitedShapes {
+  explicit LimitedShapes(superline::ServerOptions options)
+      : server(app, std::move(options)), transport(server, {}) {
+    EXPECT_TRUE(transport.start().ok());
+  }
+  uint16_t port() const { return transport.port(); }
+  testing_support::ShapesApp app;
+  shapes::v1::ShapesServer server;
+  superline::WebSocketServer transport;
+};
+
+TEST(Limits, ConnectionCapsRefuseUpgradesWith503) {
+  superline::ServerOptions options;
+  options.max_connections = 2;
+  LimitedShapes node(options);
+  auto a = WsTestClient::open(node.port(), "/");
+  auto b = WsTestClient::open(node.port(), "/");
+  auto refused = WsTestClient::dial(node.port(), "/");
+  EXPECT_FALSE(refused.upgraded);
+  EXPECT_EQ(refused.http_status, 503);
+  a.reset();  // a slot frees up once the connection is gone
+  EXPECT_TRUE(testing_support::eventually([&] { return WsTestClient::dial(node.port(), "/").upgraded; }));
+
+  superline::ServerOptions per_ip;
+  per_ip.max_connections_per_ip = 1;
+  LimitedShapes strict(per_ip);
+  auto first = WsTestClient::open(strict.port(), "/");
+  EXPECT_EQ(WsTestClient::dial(strict.port(), "/").http_status, 503);
+}
+
+TEST(Limits, OriginAllowListRefusesOtherOriginsWith403) {
+  superline::ServerOptions options;
+  options.allowed_origins = {"https://good.example"};
+  LimitedShapes node(options);
+  EXPECT_EQ(upgrade_status(node.port(), "Origin: https://evil.example\r\n"), "HTTP/1.1 403 Forbidden");
+  EXPECT_EQ(upgrade_status(node.port(), "Origin: https://good.example\r\n"),
+            "HTTP/1.1 101 Switching Protocols");
+  EXPECT_EQ(upgrade_status(node.port(), ""), "HTTP/1.1 101 Switching Protocols");  // not a browser
+
+  LimitedShapes open_node({});  // no list: any origin
+  EXPECT_EQ(upgrade_status(open_node.port(), "Origin: https://evil.example\r\n"),
+            "HTTP/1.1 101 Switching Protocols");
+}
+
+TEST(Limits, OversizeHeadersAreRefusedWith431) {
+  superline::ServerOptions options;
+  options.max_header_bytes = 4096;
+  LimitedShapes node(options);
+  EXPECT_EQ(upgrade_status(node.port(), "Cookie: " + std::string(8000, 'c') + "\r\n"),
+            "HTTP/1.1 431 Request Header Fields Too Large");
+  EXPECT_EQ(upgrade_status(node.port(), "Cookie: " + std::string(1000, 'c') + "\r\n"),
+            "HTTP/1.1 101 Switching Protocols");
+}
+
+TEST(Limits, RequestRateIsLimitedAndAbuseClosesWith1008) {
+  superline::ServerOptions options;
+  options.max_requests_per_second = 5;
+  options.rate_limit_close_after = 20;
+  LimitedShapes node(options);
+  auto c = WsTestClient::open(node.port(), "/");
+  for (int i = 1; i <= 10; ++i) c->send(R"({"t":"req","i":)" + std::to_string(i) + R"(,"m":"echo","d":{}})");
+  int answered = 0, limited = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto frame = c->read();
+    if (has(frame, R"("t":"res")")) ++answered;
+    if (has(frame, R"("code":"RATE_LIMITED","m":"Rate limit exceeded")")) ++limited;
+  }
+  EXPECT_GE(answered, 5);  // the burst
+  EXPECT_GE(limited, 1);
+  EXPECT_EQ(answered + limited, 10);
+  for (int i = 0; i < 40; ++i) c->send(R"({"t":"cev","m":"poke","d":{}})");  // keeps hammering
+  EXPECT_TRUE(c->wait_closed(5s));
+  EXPECT_EQ(c->close_code(), 1008);
+  auto other = WsTestClient::open(node.port(), "/");  // its own bucket
+  EXPECT_TRUE(has(other->request("echo", R"({"value":"ok"})"), R"("value":"ok")"));
 }
 
 }  // namespace

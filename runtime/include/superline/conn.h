@@ -98,6 +98,13 @@ class Conn : public std::enable_shared_from_this<Conn> {
   const std::chrono::system_clock::time_point connected_at_;
   std::atomic<int> missed_pongs_{0};
 
+  // The request-rate token bucket; touched only by Server::receive, which a transport calls for
+  // one connection at a time.
+  bool take_token(double per_second);
+  double tokens_ = -1;  // negative: not started
+  std::chrono::steady_clock::time_point refilled_;
+  int refused_in_a_row_ = 0;
+
   mutable std::mutex mu_;
   absl::flat_hash_set<std::string> channels_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;

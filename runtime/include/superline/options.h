@@ -6,16 +6,24 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace superline {
+
+// What happens to a frame that would take a connection's queue past max_queued_bytes.
+enum class SlowConsumerPolicy {
+  kClose,  // close the connection with 1013, dropping what it has queued
+  kDrop,   // skip the frame and count it (Server::dropped_frames); the connection stays
+};
 
 struct ServerOptions {
   // This node's name in logs and cluster views; default: the first 8 characters of the node id.
   std::string node_name;
   // Largest inbound WebSocket message; a bigger one closes the connection with 1009.
   std::size_t max_message_bytes = 1 << 20;
-  // Bytes queued for one connection before the slow-consumer policy applies (close with 1013).
+  // Bytes queued for one connection before the slow-consumer policy applies.
   std::size_t max_queued_bytes = 1 << 20;
+  SlowConsumerPolicy slow_consumer = SlowConsumerPolicy::kClose;
   // App-level {"t":"ping"} period; 0 disables the heartbeat.
   std::chrono::milliseconds heartbeat_interval{30'000};
   // Unanswered pings after which the connection is dropped.
@@ -29,6 +37,21 @@ struct ServerOptions {
   std::size_t max_header_bytes = 8 * 1024;
   // Time a closing connection gets to finish the close handshake before its socket is cut.
   std::chrono::milliseconds close_timeout{5'000};
+  // Open connections this node holds; the next upgrade is refused with HTTP 503. 0: no cap.
+  std::size_t max_connections = 100'000;
+  // Open connections per client IP address; the next upgrade is refused with HTTP 503. 0: no cap
+  // (the default: behind a proxy every client shares one address).
+  std::size_t max_connections_per_ip = 0;
+  // Origins allowed to upgrade, as browsers send them ("https://app.example.com"). Empty: any
+  // origin. Otherwise an upgrade from another origin is refused with HTTP 403; one without an Origin
+  // header (not a browser) is let through, to be judged by the authenticator.
+  std::vector<std::string> allowed_origins;
+  // Requests, client events and subscriptions a connection may send per second, in bursts of as
+  // many. Over the rate a request or subscription is answered RATE_LIMITED and a client event is
+  // dropped. 0: no limit.
+  double max_requests_per_second = 0;
+  // Frames refused in a row for the rate after which the connection is closed with 1008.
+  int rate_limit_close_after = 100;
   // Reject JSON payload fields the contract does not know (VALIDATION) instead of ignoring them.
   bool strict_json = false;
 };

@@ -126,6 +126,8 @@ class Server {
 
   std::shared_ptr<Conn> find(std::string_view conn_id) const;
   std::size_t connection_count() const;
+  // Frames skipped for slow consumers under SlowConsumerPolicy::kDrop, since start.
+  std::uint64_t dropped_frames() const;
   std::vector<std::shared_ptr<Conn>> connections() const;
 
   // ---- Transport side ----
@@ -144,6 +146,8 @@ class Server {
   void shutdown();
   // Drops every connection without a close handshake.
   void terminate_all();
+  // A transport skipped a frame for a slow consumer (SlowConsumerPolicy::kDrop).
+  void count_dropped_frame();
 
  private:
   friend class Room;
@@ -190,6 +194,7 @@ class Server {
   // Per role: wire name -> method in that role's effective surface (shared + role).
   std::vector<absl::flat_hash_map<std::string, const MethodInfo*>> surfaces_;
   std::atomic<uint64_t> next_listener_id_{1};
+  std::atomic<uint64_t> dropped_frames_{0};
 
   Authenticator authenticator_;
   std::function<void(Conn&)> on_connection_;

@@ -1,5 +1,7 @@
 #include "superline/conn.h"
 
+#include <algorithm>
+
 namespace superline {
 
 Conn::Conn(std::string id, int role, std::string_view role_name, std::any ctx, std::string user_id,
@@ -12,6 +14,20 @@ Conn::Conn(std::string id, int role, std::string_view role_name, std::any ctx, s
       outbox_(std::move(outbox)),
       wire_(wire),
       connected_at_(std::chrono::system_clock::now()) {}
+
+bool Conn::take_token(double per_second) {
+  const auto now = std::chrono::steady_clock::now();
+  if (tokens_ < 0) {
+    tokens_ = per_second;  // a full bucket: bursts of up to one second's worth
+  } else {
+    tokens_ =
+        std::min(per_second, tokens_ + per_second * std::chrono::duration<double>(now - refilled_).count());
+  }
+  refilled_ = now;
+  if (tokens_ < 1) return false;
+  tokens_ -= 1;
+  return true;
+}
 
 std::vector<std::string> Conn::channels() const {
   std::lock_guard<std::mutex> lock(mu_);

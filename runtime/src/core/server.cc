@@ -233,6 +233,9 @@ std::shared_ptr<Conn> Server::find(std::string_view conn_id) const {
   return it == conns_.end() ? nullptr : it->second;
 }
 
+void Server::count_dropped_frame() { dropped_frames_.fetch_add(1, std::memory_order_relaxed); }
+std::uint64_t Server::dropped_frames() const { return dropped_frames_.load(std::memory_order_relaxed); }
+
 std::size_t Server::connection_count() const {
   std::lock_guard<std::mutex> lock(conns_mu_);
   return conns_.size();
@@ -311,6 +314,16 @@ void Server::receive(const std::shared_ptr<Conn>& conn, std::string_view data) {
   absl::StatusOr<WireFrame> frame = parse_frame(conn->wire(), data);
   if (!frame.ok()) return send_error(*conn, {}, error(kBadRequest, std_view(frame.status().message())));
   const std::string& t = frame->t;
+  if (options_.max_requests_per_second > 0 && (t == "req" || t == "cev" || t == "sub")) {
+    if (!conn->take_token(options_.max_requests_per_second)) {
+      if (++conn->refused_in_a_row_ >= options_.rate_limit_close_after) {
+        return conn->close(kClosePolicy, "rate limit exceeded");
+      }
+      if (t == "cev") return;  // no reply to send
+      return send_error(*conn, frame->i, error(kRateLimited, "Rate limit exceeded"));
+    }
+    conn->refused_in_a_row_ = 0;
+  }
   if (t == "req") {
     if (frame->i.empty()) return send_error(*conn, {}, error(kBadRequest, "req without \"i\""));
     if (frame->m.empty()) return send_error(*conn, frame->i, error(kBadRequest, "req without \"m\""));

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -19,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "superline/websocket.h"
 #include "text.h"
@@ -90,6 +92,45 @@ std::string_view choose_subprotocol(std::string_view header) {
   return {};
 }
 
+// Open connections in total and per client address, for ServerOptions' caps. Shared by the listener
+// and every session, since a session may outlive the listener.
+class ConnectionCounts {
+ public:
+  explicit ConnectionCounts(const ServerOptions& options)
+      : max_total_(options.max_connections), max_per_ip_(options.max_connections_per_ip) {}
+
+  bool per_ip() const { return max_per_ip_ > 0; }
+
+  // Counts one more connection from `ip`; false, counting nothing, if a cap is reached.
+  bool try_add(const std::string& ip) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (max_total_ > 0 && total_ >= max_total_) return false;
+    if (max_per_ip_ > 0) {
+      size_t& n = per_ip_[ip];
+      if (n >= max_per_ip_) return false;
+      ++n;
+    }
+    ++total_;
+    return true;
+  }
+
+  void remove(const std::string& ip) {
+    std::lock_guard<std::mutex> lock(mu_);
+    --total_;
+    if (max_per_ip_ > 0) {
+      auto it = per_ip_.find(ip);
+      if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+    }
+  }
+
+ private:
+  const size_t max_total_;
+  const size_t max_per_ip_;
+  std::mutex mu_;
+  size_t total_ = 0;
+  absl::flat_hash_map<std::string, size_t> per_ip_;
+};
+
 // One read buffer per I/O thread, shared by all of its connections: a read is parsed before the
 // thread reads for anyone else, and only an incomplete frame is copied into its connection.
 char* read_scratch() {
@@ -112,8 +153,14 @@ char* read_scratch() {
 // buffer and parses in place; an idle connection keeps nothing but its socket and this object.
 class Session final : public Outbox, public ws::FrameSink, public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server& server)
-      : socket_(std::move(socket)), server_(server), reader_(server.options().max_message_bytes) {}
+  Session(tcp::socket socket, Server& server, std::shared_ptr<ConnectionCounts> counts)
+      : socket_(std::move(socket)),
+        server_(server),
+        counts_(std::move(counts)),
+        reader_(server.options().max_message_bytes) {}
+  ~Session() override {
+    if (counted_) counts_->remove(counted_ip_);
+  }
 
   void run() {
     net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->read_upgrade(); });
@@ -173,6 +220,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   }
 
   void on_upgrade(beast::error_code ec) {
+    if (ec == http::error::header_limit) return reject(http::status::request_header_fields_too_large, "");
     if (ec) return cut();  // timeout, garbage or early close: nothing was upgraded, nothing to report
     const auto& request = upgrade_->parser.get();
     if (!websocket::is_upgrade(request))
@@ -181,6 +229,12 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
       return reject(http::status::upgrade_required, "");
     const beast::string_view key = request[http::field::sec_websocket_key];
     if (key.size() != 24) return reject(http::status::bad_request, "bad Sec-WebSocket-Key\n");
+    if (!origin_allowed(request[http::field::origin]))
+      return reject(http::status::forbidden, "origin not allowed\n");
+    std::string ip = remote_ip();
+    if (!counts_->try_add(ip)) return reject(http::status::service_unavailable, "too many connections\n");
+    counted_ = true;
+    if (counts_->per_ip()) counted_ip_ = std::move(ip);
     absl::StatusOr<Admission> admission = server_.authenticate(read_handshake(request, socket_));
     if (!admission.ok()) return reject(http::status::unauthorized, "");
 
@@ -213,8 +267,21 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     wait_readable();
   }
 
+  bool origin_allowed(beast::string_view origin) const {
+    const auto& allowed = server_.options().allowed_origins;
+    if (allowed.empty() || origin.empty()) return true;
+    return std::find(allowed.begin(), allowed.end(), std::string_view(origin.data(), origin.size())) !=
+           allowed.end();
+  }
+
+  std::string remote_ip() const {
+    beast::error_code ec;
+    auto endpoint = socket_.remote_endpoint(ec);
+    return ec ? std::string() : endpoint.address().to_string();
+  }
+
   void reject(http::status status, std::string body) {
-    http::response<http::string_body> res(status, upgrade_->parser.get().version());
+    http::response<http::string_body> res(status, 11);
     res.set(http::field::server, "superline");
     res.set(http::field::connection, "close");
     if (status == http::status::upgrade_required) res.set(http::field::sec_websocket_version, "13");
@@ -291,6 +358,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     if (!conn_ || closing_) return;
     const std::string& bytes = frame->in(wire_);
     if (queued_bytes_ + bytes.size() > server_.options().max_queued_bytes) {
+      if (server_.options().slow_consumer == SlowConsumerPolicy::kDrop) return server_.count_dropped_frame();
       // A slow consumer must not hold memory or delay anyone else: drop what is queued and leave.
       // A frame already partly written stays, or the stream would be cut mid-frame.
       const size_t keep = head_ + (offset_ > 0 ? 1 : 0);
@@ -435,6 +503,9 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
 
   tcp::socket socket_;
   Server& server_;
+  const std::shared_ptr<ConnectionCounts> counts_;
+  bool counted_ = false;
+  std::string counted_ip_;            // when counted per address
   std::unique_ptr<Upgrade> upgrade_;  // only until the 101
   std::shared_ptr<Conn> conn_;
   Wire wire_ = Wire::kJson;
@@ -543,7 +614,7 @@ class WebSocketServer::Impl {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), server_)->run();
+        std::make_shared<Session>(std::move(socket), server_, counts_)->run();
       }
       accept();
     });
@@ -562,6 +633,7 @@ class WebSocketServer::Impl {
 
   Server& server_;
   ListenOptions options_;
+  const std::shared_ptr<ConnectionCounts> counts_ = std::make_shared<ConnectionCounts>(server_.options());
   net::io_context ioc_;
   net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(ioc_);
   tcp::acceptor acceptor_;
