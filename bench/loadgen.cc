@@ -1,6 +1,7 @@
 // loadgen: one load generator for every server in the side-by-side benchmarks (bench/run.sh). It
-// opens N WebSocket connections with at most C upgrades in flight, makes them all join room "bench"
-// of the chat workload, drives one workload, verifies every delivery, and prints one JSON object.
+// opens N WebSocket connections (at R per second if given, with at most C upgrades in flight), makes them all
+// join room "bench" of the chat workload, drives one workload, verifies every delivery, and prints one JSON
+// object.
 //
 // Protocols (--protocol):
 //   json       superline.v1 JSON frames: chat_server, and the plain `ws` peer (bench/peers)
@@ -60,7 +61,8 @@ struct Options {
   int messages = 100;
   int size = 1024;
   int window = 16;
-  int concurrency = 200;  // upgrades in flight
+  int concurrency = 200;    // upgrades in flight
+  double connect_rate = 0;  // new connections per second; 0: as fast as `concurrency` allows
   int hold_ms = 0;
   int server_pid = 0;
 };
@@ -424,6 +426,8 @@ bool parse_args(int argc, char** argv, Options& o) {
       o.size = std::stoi(value);
     else if (flag == "--window")
       o.window = std::stoi(value);
+    else if (flag == "--connect-rate")
+      o.connect_rate = std::stod(value);
     else if (flag == "--concurrency")
       o.concurrency = std::stoi(value);
     else if (flag == "--hold-ms")
@@ -442,10 +446,11 @@ bool parse_args(int argc, char** argv, Options& o) {
 int main(int argc, char** argv) {
   Options o;
   if (!parse_args(argc, argv, o)) {
-    std::cerr << "usage: loadgen --port P [--port2 P2] [--protocol json|pb|socketio]\n"
-                 "               [--workload broadcast|echo|connect] [--conns N] [--senders S]\n"
-                 "               [--messages M] [--size B] [--window W] [--concurrency C]\n"
-                 "               [--hold-ms MS] [--server-pid PID]\n";
+    std::cerr
+        << "usage: loadgen --port P [--port2 P2] [--protocol json|pb|socketio]\n"
+           "               [--workload broadcast|echo|connect] [--conns N] [--senders S]\n"
+           "               [--messages M] [--size B] [--window W] [--concurrency C] [--connect-rate R]\n"
+           "               [--hold-ms MS] [--server-pid PID]\n";
     return 2;
   }
 
@@ -468,6 +473,11 @@ int main(int argc, char** argv) {
   const auto connect_deadline = connect_start + std::chrono::seconds(60);
   for (int i = 0; i < o.conns && Clock::now() < connect_deadline; ++i) {
     loop_until([&] { return i - joined - failed < o.concurrency; }, connect_deadline);
+    if (o.connect_rate > 0) {  // the schedule: connection i opens at i / rate
+      const auto due =
+          connect_start + std::chrono::microseconds(static_cast<int64_t>(i * 1e6 / o.connect_rate));
+      loop_until([&] { return Clock::now() >= due; }, connect_deadline);
+    }
     conns.push_back(std::make_unique<Connection>(epoll, o, stats, i));
     conns.back()->start([&](bool ok) { ++(ok ? joined : failed); });
   }

@@ -119,7 +119,7 @@ for ((round = 1; round <= rounds; round++)); do
       w1)
         for system in superline superline-pb ws socketio; do
           one $system; run w1-1k $system --protocol $protocol --conns 1000 --messages 200 --window 16; stop_all
-          one $system; run w1-10k $system --protocol $protocol --conns 10000 --messages 20 --window 4; stop_all
+          one $system; run w1-10k $system --protocol $protocol --conns 10000 --messages 20 --window 16; stop_all
         done ;;
       w2)
         for system in superline superline-pb ws socketio; do
