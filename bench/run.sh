@@ -47,8 +47,8 @@ cmake --build build-bench --target chat_server loadgen epoll_echo
 (cd bench/peers && npm install --no-audit --no-fund --loglevel=error)
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt 20500 ]]; then
-  echo "bench/run.sh: w1/w4/w6 need 20,500 file descriptors; the limit is $(ulimit -n)" >&2
+if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt 10100 ]]; then
+  echo "bench/run.sh: w1, w4 and w6 need 10,100 file descriptors per process; the limit is $(ulimit -n)" >&2
 fi
 server_cpu=(); client_cpu=()
 if [[ $(nproc) -ge 2 ]]; then server_cpu=(taskset -c 0); client_cpu=(taskset -c 1); fi
