@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs every build and test dependency from Debian 12 packages, only when something is missing.
-# Safe to run again; needs root (or sudo) only when it has to install.
+# Safe to run again; needs root (or sudo) only when it has to install. Extra package names given as
+# arguments are installed too (scripts/fuzz.sh adds clang's).
 set -euo pipefail
 
 packages=(protobuf-compiler libprotobuf-dev libprotoc-dev libboost1.81-dev libhiredis-dev libabsl-dev
-          libgtest-dev libgmock-dev libbenchmark-dev redis-server cmake ninja-build g++ ccache)
+          libgtest-dev libgmock-dev libbenchmark-dev redis-server cmake ninja-build g++ ccache "$@")
 
 missing=()
 for p in "${packages[@]}"; do

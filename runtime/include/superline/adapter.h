@@ -75,7 +75,6 @@ class MemoryBus {
 
   std::unique_ptr<Presence> presence_;
   std::mutex mu_;
-  // Channel -> endpoints subscribed to it.
   // Channel -> endpoints subscribed to it. A vector: a channel has a few endpoints (nodes), and a
   // hash set per channel cost ~1 KB for every connection's personal channel.
   absl::flat_hash_map<std::string, std::vector<Endpoint*>> routes_ ABSL_GUARDED_BY(mu_);

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/ascii.h"
+#include "handshake.h"
 #include "superline/websocket.h"
 #include "text.h"
 #include "ws_codec.h"
@@ -35,62 +35,7 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 
-constexpr std::string_view kJsonSubprotocol = "superline.v1";
-constexpr std::string_view kBinarySubprotocol = "superline.pb.v1";
 constexpr size_t kReadChunk = 64 * 1024;
-
-std::string percent_decode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+') {
-      out += ' ';
-    } else if (in[i] == '%' && i + 2 < in.size() && absl::ascii_isxdigit(in[i + 1]) &&
-               absl::ascii_isxdigit(in[i + 2])) {
-      auto hex = [](char c) {
-        return absl::ascii_isdigit(c) ? c - '0' : (absl::ascii_tolower(c) - 'a' + 10);
-      };
-      out += static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2]));
-      i += 2;
-    } else {
-      out += in[i];
-    }
-  }
-  return out;
-}
-
-Handshake read_handshake(const http::request<http::empty_body>& req, const tcp::socket& socket) {
-  Handshake handshake;
-  std::string_view target(req.target().data(), req.target().size());
-  const size_t q = target.find('?');
-  handshake.path = percent_decode(target.substr(0, q));
-  if (q != std::string_view::npos) {
-    for (std::string_view pair : split(target.substr(q + 1), '&')) {
-      const size_t eq = pair.find('=');
-      handshake.query[percent_decode(pair.substr(0, eq))] =
-          eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
-    }
-  }
-  for (const auto& field : req) {
-    handshake.headers[to_lower(std::string_view(field.name_string().data(), field.name_string().size()))] =
-        std::string(field.value());
-  }
-  boost::system::error_code ec;
-  auto endpoint = socket.remote_endpoint(ec);
-  if (!ec) handshake.remote_address = endpoint.address().to_string();
-  return handshake;
-}
-
-// The first of the client's subprotocols that we speak, in its order of preference; "" if none
-// (the connection then speaks JSON without naming it, like a super-line client that offers nothing).
-std::string_view choose_subprotocol(std::string_view header) {
-  for (std::string_view p : split(header, ',')) {
-    p = trim(p);
-    if (p == kJsonSubprotocol) return kJsonSubprotocol;
-    if (p == kBinarySubprotocol) return kBinarySubprotocol;
-  }
-  return {};
-}
 
 // Open connections in total and per client address, for ServerOptions' caps. Shared by the listener
 // and every session, since a session may outlive the listener.
@@ -235,7 +180,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     if (!counts_->try_add(ip)) return reject(http::status::service_unavailable, "too many connections\n");
     counted_ = true;
     if (counts_->per_ip()) counted_ip_ = std::move(ip);
-    absl::StatusOr<Admission> admission = server_.authenticate(read_handshake(request, socket_));
+    absl::StatusOr<Admission> admission = server_.authenticate(read_handshake(request, remote_ip()));
     if (!admission.ok()) return reject(http::status::unauthorized, "");
 
     websocket::detail::sec_ws_accept_type accept;

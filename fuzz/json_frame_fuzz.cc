@@ -1,0 +1,14 @@
+// Arbitrary superline.v1 messages through the whole inbound path of a chat server: envelope parse,
+// name resolution, payload decode against the contract, dispatch to the chat handlers.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "fuzz_support.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static fuzz::ChatNode node;
+  static auto conn = node.open(superline::Wire::kJson);
+  node.server.core().receive(conn, std::string_view(reinterpret_cast<const char*>(data), size));
+  return 0;
+}

@@ -1,0 +1,58 @@
+#include "handshake.h"
+
+#include "absl/strings/ascii.h"
+#include "text.h"
+
+namespace superline {
+
+std::string percent_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out += ' ';
+    } else if (in[i] == '%' && i + 2 < in.size() && absl::ascii_isxdigit(in[i + 1]) &&
+               absl::ascii_isxdigit(in[i + 2])) {
+      auto hex = [](char c) {
+        return absl::ascii_isdigit(c) ? c - '0' : (absl::ascii_tolower(c) - 'a' + 10);
+      };
+      out += static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2]));
+      i += 2;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+Handshake read_handshake(const boost::beast::http::request<boost::beast::http::empty_body>& request,
+                         std::string remote_address) {
+  Handshake handshake;
+  std::string_view target(request.target().data(), request.target().size());
+  const size_t q = target.find('?');
+  handshake.path = percent_decode(target.substr(0, q));
+  if (q != std::string_view::npos) {
+    for (std::string_view pair : split(target.substr(q + 1), '&')) {
+      const size_t eq = pair.find('=');
+      handshake.query[percent_decode(pair.substr(0, eq))] =
+          eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+    }
+  }
+  for (const auto& field : request) {
+    handshake.headers[to_lower(std::string_view(field.name_string().data(), field.name_string().size()))] =
+        std::string(field.value());
+  }
+  handshake.remote_address = std::move(remote_address);
+  return handshake;
+}
+
+std::string_view choose_subprotocol(std::string_view header) {
+  for (std::string_view p : split(header, ',')) {
+    p = trim(p);
+    if (p == kJsonSubprotocol) return kJsonSubprotocol;
+    if (p == kBinarySubprotocol) return kBinarySubprotocol;
+  }
+  return {};
+}
+
+}  // namespace superline
