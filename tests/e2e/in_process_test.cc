@@ -188,65 +188,68 @@ TEST_F(ShapesOverSockets, NonUpgradeRequestsAreRefused) {
 namespace e2e {
 namespace {
 
+// A shapes node with its own options behind the real transport.
+struct LimitedShapes {
+  explicit LimitedShapes(superline::ServerOptions options)
+      : server(app, std::move(options)), transport(server, {}) {
+    EXPECT_TRUE(transport.start().ok());
+  }
+  uint16_t port() const { return transport.port(); }
+  testing_support::ShapesApp app;
+  shapes::v1::ShapesServer server;
+  superline::WebSocketServer transport;
+};
+
+// Two clients subscribed to the ticker of a node whose queue cap is 64 KiB: one stops reading.
+struct SlowAndHealthy {
+  explicit SlowAndHealthy(superline::SlowConsumerPolicy policy) : node(options(policy)) {
+    for (auto* c : {slow.get(), healthy.get()}) {
+      c->send(R"({"t":"sub","i":1,"c":"ticker"})");
+      EXPECT_EQ(c->read(), R"({"t":"res","i":1,"d":null})");
+    }
+  }
+  static superline::ServerOptions options(superline::SlowConsumerPolicy policy) {
+    superline::ServerOptions options;
+    options.max_queued_bytes = 64 * 1024;
+    options.slow_consumer = policy;
+    return options;
+  }
+  // Publishes 20,000 ticks of 1 KB (~20 MB: more than the kernel's socket buffers plus the cap). The
+  // healthy client reads each one before the next is published; returns how many it got.
+  int publish_ticks() {
+    shapes::v1::Tick tick;
+    tick.add_tags(std::string(1024, 'x'));
+    int received = 0;
+    for (int i = 0; i < 20000 && received == i; ++i) {
+      tick.set_seq(i);
+      node.server.publish(shapes::v1::Shapes::Shared::kTicker, tick);
+      if (healthy->read(2s)) ++received;
+    }
+    return received;
+  }
+  LimitedShapes node;
+  std::unique_ptr<WsTestClient> slow = WsTestClient::open(node.port(), "/");
+  std::unique_ptr<WsTestClient> healthy = WsTestClient::open(node.port(), "/");
+};
+
 // A client that stops reading is cut off at its queue cap (1013) and never delays the others.
 TEST(SlowConsumer, IsClosedWith1013WhileOthersKeepReceiving) {
-  superline::ServerOptions options;
-  options.max_queued_bytes = 64 * 1024;
-  testing_support::ShapesApp app;
-  shapes::v1::ShapesServer server(app, options);
-  superline::WebSocketServer transport(server, {});
-  ASSERT_TRUE(transport.start().ok());
-  auto slow = WsTestClient::open(transport.port(), "/");
-  auto healthy = WsTestClient::open(transport.port(), "/");
-  for (auto* c : {slow.get(), healthy.get()}) {
-    c->send(R"({"t":"sub","i":1,"c":"ticker"})");
-    ASSERT_EQ(c->read(), R"({"t":"res","i":1,"d":null})");
-  }
-  shapes::v1::Tick tick;
-  tick.add_tags(std::string(1024, 'x'));
-  int received = 0;
-  // ~20 MB in total: more than the kernel's socket buffers plus the 64 KiB cap. The healthy
-  // client reads each frame before the next is published; the slow one reads nothing.
-  for (int i = 0; i < 20000 && received == i; ++i) {
-    tick.set_seq(i);
-    server.publish(shapes::v1::Shapes::Shared::kTicker, tick);
-    if (healthy->read(2s)) ++received;
-  }
-  EXPECT_EQ(received, 20000);
-  EXPECT_TRUE(slow->wait_closed(10s));
-  EXPECT_EQ(slow->close_code(), 1013);
-  EXPECT_FALSE(healthy->closed());
+  SlowAndHealthy clients(superline::SlowConsumerPolicy::kClose);
+  EXPECT_EQ(clients.publish_ticks(), 20000);
+  EXPECT_TRUE(clients.slow->wait_closed(10s));
+  EXPECT_EQ(clients.slow->close_code(), 1013);
+  EXPECT_FALSE(clients.healthy->closed());
 }
 
-// A slow consumer under the drop policy loses frames, keeps its connection, and delays no one.
+// Under the drop policy it loses frames instead, keeps its connection, and delays no one.
 TEST(SlowConsumer, DropPolicySkipsFramesAndKeepsTheConnection) {
-  superline::ServerOptions options;
-  options.max_queued_bytes = 64 * 1024;
-  options.slow_consumer = superline::SlowConsumerPolicy::kDrop;
-  testing_support::ShapesApp app;
-  shapes::v1::ShapesServer server(app, options);
-  superline::WebSocketServer transport(server, {});
-  ASSERT_TRUE(transport.start().ok());
-  auto slow = WsTestClient::open(transport.port(), "/");
-  auto healthy = WsTestClient::open(transport.port(), "/");
-  for (auto* c : {slow.get(), healthy.get()}) {
-    c->send(R"({"t":"sub","i":1,"c":"ticker"})");
-    ASSERT_EQ(c->read(), R"({"t":"res","i":1,"d":null})");
-  }
-  shapes::v1::Tick tick;
-  tick.add_tags(std::string(1024, 'x'));
-  int received = 0;
-  for (int i = 0; i < 20000 && received == i; ++i) {
-    tick.set_seq(i);
-    server.publish(shapes::v1::Shapes::Shared::kTicker, tick);
-    if (healthy->read(2s)) ++received;
-  }
-  EXPECT_EQ(received, 20000);
-  EXPECT_GT(server.core().dropped_frames(), 0u);
+  SlowAndHealthy clients(superline::SlowConsumerPolicy::kDrop);
+  EXPECT_EQ(clients.publish_ticks(), 20000);
+  EXPECT_GT(clients.node.server.core().dropped_frames(), 0u);
   // The slow client catches up on what was kept and is still connected.
-  EXPECT_TRUE(has(slow->read(), R"("c":"ticker")"));
-  EXPECT_TRUE(has(slow->request("echo", R"({"value":"still here"})", 10s), "still here"));
-  EXPECT_FALSE(slow->closed());
+  EXPECT_TRUE(has(clients.slow->read(), R"("c":"ticker")"));
+  EXPECT_TRUE(has(clients.slow->request("echo", R"({"value":"still here"})", 10s), "still here"));
+  EXPECT_FALSE(clients.slow->closed());
 }
 
 // A WebSocket upgrade request carrying `extra` header lines; the status line of the answer.
@@ -259,17 +262,6 @@ std::string upgrade_status(uint16_t port, const std::string& extra) {
                    300ms);
   return response.substr(0, response.find("\r\n"));
 }
-
-struct LimitedShapes {
-  explicit LimitedShapes(superline::ServerOptions options)
-      : server(app, std::move(options)), transport(server, {}) {
-    EXPECT_TRUE(transport.start().ok());
-  }
-  uint16_t port() const { return transport.port(); }
-  testing_support::ShapesApp app;
-  shapes::v1::ShapesServer server;
-  superline::WebSocketServer transport;
-};
 
 TEST(Limits, ConnectionCapsRefuseUpgradesWith503) {
   superline::ServerOptions options;
