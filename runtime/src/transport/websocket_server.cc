@@ -176,13 +176,14 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     if (key.size() != 24) return reject(http::status::bad_request, "bad Sec-WebSocket-Key\n");
     if (!origin_allowed(request[http::field::origin]))
       return reject(http::status::forbidden, "origin not allowed\n");
-    std::string ip = remote_ip();
+    const std::string ip = remote_ip();
     if (!counts_->try_add(ip)) return reject(http::status::service_unavailable, "too many connections\n");
     counted_ = true;
-    if (counts_->per_ip()) counted_ip_ = std::move(ip);
-    absl::StatusOr<Admission> admission = server_.authenticate(read_handshake(request, remote_ip()));
+    if (counts_->per_ip()) counted_ip_ = ip;
+    absl::StatusOr<Admission> admission = server_.authenticate(read_handshake(request, ip));
     if (!admission.ok()) return reject(http::status::unauthorized, "");
 
+    // Beast's own RFC 6455 helper: base64(SHA-1(key + GUID)).
     websocket::detail::sec_ws_accept_type accept;
     websocket::detail::make_sec_ws_accept(accept, key);
     std::string response =
