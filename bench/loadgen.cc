@@ -16,6 +16,9 @@
 //   connect    only the connect + upgrade + join phase (upgrades/s); with --hold-ms the
 //              connections then stay idle and the server's RSS per connection is reported
 //
+// --slow-pct P makes the last P% of the connections stop reading once joined (slow consumers);
+// deliveries are then expected, and latencies measured, on the others only.
+//
 // --port2 P2 puts every odd connection on a second node (the sender, connection 0, stays on P).
 // --server-pid PID adds the server's RSS (before and after connecting) and CPU time.
 #include <arpa/inet.h>
@@ -63,6 +66,7 @@ struct Options {
   int window = 16;
   int concurrency = 200;    // upgrades in flight
   double connect_rate = 0;  // new connections per second; 0: as fast as `concurrency` allows
+  int slow_pct = 0;         // this share of the connections (the last ones) stops reading once joined
   int hold_ms = 0;
   int server_pid = 0;
 };
@@ -121,6 +125,8 @@ class Connection {
 
   void start_sending() { pump_sends(); }
   void start_echo() { send_echo(); }
+  // The last slow_pct% of the connections are the slow ones (senders are the first).
+  bool slow() const { return index_ >= options_.conns - options_.conns * options_.slow_pct / 100; }
 
   void on_event(uint32_t events) {
     if (state_ == State::kConnecting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
@@ -193,8 +199,7 @@ class Connection {
     const bool want_out = !out_.empty() || state_ == State::kConnecting;
     if (fd_ >= 0 && want_out != watching_out_) {
       watching_out_ = want_out;
-      epoll_event ev{EPOLLIN | (want_out ? EPOLLOUT : 0u), {.ptr = this}};
-      epoll_ctl(epoll_, EPOLL_CTL_MOD, fd_, &ev);
+      watch();
     }
   }
 
@@ -233,6 +238,11 @@ class Connection {
   }
 
   void join() { request(1, "join", R"({"room":"bench"})"); }
+
+  void watch() {
+    epoll_event ev{(reading_ ? EPOLLIN : 0u) | (watching_out_ ? EPOLLOUT : 0u), {.ptr = this}};
+    epoll_ctl(epoll_, EPOLL_CTL_MOD, fd_, &ev);
+  }
 
   void pump_sends() {
     while (sent_ < options_.messages && in_flight_ < options_.window) {
@@ -352,6 +362,10 @@ class Connection {
   void answered(int64_t id) {
     if (id == 1) {
       if (ready_) std::exchange(ready_, nullptr)(true);
+      if (slow()) {  // a slow consumer: from now on it reads nothing
+        reading_ = false;
+        watch();
+      }
       return;
     }
     if (options_.workload == "echo") {
@@ -369,6 +383,7 @@ class Connection {
   int fd_ = -1;
   State state_ = State::kConnecting;
   bool watching_out_ = true;
+  bool reading_ = true;
   std::string in_, out_;
   std::function<void(bool)> ready_;
   int sent_ = 0;
@@ -426,6 +441,8 @@ bool parse_args(int argc, char** argv, Options& o) {
       o.size = std::stoi(value);
     else if (flag == "--window")
       o.window = std::stoi(value);
+    else if (flag == "--slow-pct")
+      o.slow_pct = std::stoi(value);
     else if (flag == "--connect-rate")
       o.connect_rate = std::stod(value);
     else if (flag == "--concurrency")
@@ -450,7 +467,7 @@ int main(int argc, char** argv) {
         << "usage: loadgen --port P [--port2 P2] [--protocol json|pb|socketio]\n"
            "               [--workload broadcast|echo|connect] [--conns N] [--senders S]\n"
            "               [--messages M] [--size B] [--window W] [--concurrency C] [--connect-rate R]\n"
-           "               [--hold-ms MS] [--server-pid PID]\n";
+           "               [--hold-ms MS] [--slow-pct P] [--server-pid PID]\n";
     return 2;
   }
 
@@ -483,6 +500,8 @@ int main(int argc, char** argv) {
   }
   loop_until([&] { return joined + failed >= o.conns; }, connect_deadline);
   const double connect_s = std::chrono::duration<double>(Clock::now() - connect_start).count();
+  int slow = 0;
+  for (const auto& c : conns) slow += c->slow() ? 1 : 0;
   if (o.hold_ms > 0) loop_until([] { return false; }, Clock::now() + std::chrono::milliseconds(o.hold_ms));
   const long rss_loaded = o.server_pid ? rss_kb(o.server_pid) : -1;
 
@@ -491,7 +510,7 @@ int main(int argc, char** argv) {
   const double cpu_start = o.server_pid ? cpu_seconds(o.server_pid) : 0;
   const auto start = Clock::now();
   if (o.workload == "broadcast") {
-    expected = int64_t{o.messages} * o.senders * joined;
+    expected = int64_t{o.messages} * o.senders * (joined - slow);
     for (int s = 0; s < o.senders; ++s) conns[s]->start_sending();
   } else if (o.workload == "echo") {
     expected = int64_t{o.messages} * joined;
@@ -514,11 +533,12 @@ int main(int argc, char** argv) {
   const long per_conn_bytes =
       rss_before > 0 && rss_loaded > 0 && joined > 0 ? (rss_loaded - rss_before) * 1024 / joined : -1;
   std::printf(
-      "{\"workload\":\"%s\",\"protocol\":\"%s\",\"conns\":%d,\"joined\":%d,\"senders\":%d,\"messages\":%d,"
+      "{\"workload\":\"%s\",\"protocol\":\"%s\",\"conns\":%d,\"joined\":%d,\"slow\":%d,\"senders\":%d,"
+      "\"messages\":%d,"
       "\"size\":%d,\"deliveries\":%lld,\"expected\":%lld,\"seconds\":%.3f,\"per_s\":%.0f,\"p50_us\":%.1f,"
       "\"p99_us\":%.1f,\"max_us\":%.1f,\"errors\":%lld,\"connect_s\":%.3f,\"server_rss_before_kb\":%ld,"
       "\"server_rss_kb\":%ld,\"rss_per_conn_bytes\":%ld,\"server_cpu_s\":%.3f}\n",
-      o.workload.c_str(), protocol, o.conns, joined, o.senders, o.messages, o.size,
+      o.workload.c_str(), protocol, o.conns, joined, slow, o.senders, o.messages, o.size,
       static_cast<long long>(stats.deliveries), static_cast<long long>(expected), seconds, per_s, pct(0.5),
       pct(0.99), lat.empty() ? 0.0 : static_cast<double>(lat.back()) / 1000.0,
       static_cast<long long>(stats.errors + failed), connect_s, rss_before, rss_loaded, per_conn_bytes,

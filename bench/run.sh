@@ -2,7 +2,7 @@
 # Side-by-side benchmarks: every workload against superline and each peer, in alternating rounds,
 # then a table of medians and superline/peer ratios (bench/summarize.py).
 #
-#   bench/run.sh [--rounds N] [w1 w2 w3 w4 w5 w6]     (default: 3 rounds, every workload)
+#   bench/run.sh [--rounds N] [w1 ... w7]     (default: 3 rounds, every workload)
 #
 #   w1  room broadcast of 1 KB to 1,000 and to 10,000 connections (one sender, 16 in flight)
 #   w2  bursts: 10 senders, 32 in flight each, 1 KB, to a room of 1,000
@@ -10,6 +10,8 @@
 #   w4  memory: server RSS per idle connection at 10,000 connections
 #   w5  request/response round trips, 100 connections, closed loop (+ the raw epoll echo)
 #   w6  connection storm: 10,000 upgrades + joins, 500 in flight
+#   w7  slow consumers (superline only): 1,000 connections, one 1 KB message in flight, all healthy
+#       vs 10% not reading; the healthy clients' latency, and the server's RSS afterwards
 #
 # Servers run on core 0 and loadgen on core 1 when there are two cores. Peers (Socket.IO 4 with
 # @socket.io/redis-adapter, ws) are installed from npm into bench/peers at pinned versions.
@@ -22,11 +24,11 @@ workloads=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
-    w[1-6]) workloads+=("$1"); shift ;;
-    *) echo "usage: bench/run.sh [--rounds N] [w1 w2 w3 w4 w5 w6]" >&2; exit 2 ;;
+    w[1-7]) workloads+=("$1"); shift ;;
+    *) echo "usage: bench/run.sh [--rounds N] [w1 w2 w3 w4 w5 w6 w7]" >&2; exit 2 ;;
   esac
 done
-[[ ${#workloads[@]} -eq 0 ]] && workloads=(w1 w2 w3 w4 w5 w6)
+[[ ${#workloads[@]} -eq 0 ]] && workloads=(w1 w2 w3 w4 w5 w6 w7)
 
 need=()
 command -v node >/dev/null || need+=(nodejs)
@@ -158,6 +160,13 @@ for ((round = 1; round <= rounds; round++)); do
         for system in superline ws socketio; do
           one $system
           run w6 $system --protocol $protocol --workload connect --conns 10000 --concurrency 500
+          stop_all
+        done ;;
+      w7)
+        for slow in 0 10; do
+          one superline
+          run w7 "$slow%-slow" --protocol json --conns 1000 --messages 1000 --window 1 --slow-pct $slow
+          echo "{\"bench\":\"w7-rss\",\"system\":\"$slow%-slow\",\"rss_kb\":$(awk '/VmRSS/{print $2}' /proc/$first_pid/status)}" >>"$out"
           stop_all
         done ;;
     esac

@@ -21,6 +21,7 @@ TITLES = {
     "w4": "W4 memory per idle connection at 10,000 connections (server RSS bytes)",
     "w5": "W5 request/response, 100 connections (round trips/s)",
     "w6": "W6 connection storm, 10,000 upgrades + joins (upgrades/s)",
+    "w7": "W7 slow consumers: 1,000 connections, one 1 KB message in flight (healthy deliveries/s)",
 }
 
 
@@ -88,6 +89,10 @@ def main(path):
             timing = bench not in ("w4", "w6")
             print(f"| {system} | {ok}/{total} | {fmt(metric)} | {fmt(p50, 1) if timing else '-'} | "
                   f"{fmt(p99, 1) if timing else '-'} | {fmt(cpu, 2) if timing else '-'} | {ratios[0]} | {ratios[1]} |")
+        if bench == "w7":
+            for (b, system), rs in sorted(runs.items()):
+                if b == "w7-rss":
+                    print(f"\nserver RSS after the run, {system}: median {fmt(median([r['rss_kb'] for r in rs]))} KB")
 
 if __name__ == "__main__":
     main(sys.argv[1])
