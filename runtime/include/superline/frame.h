@@ -17,9 +17,11 @@ namespace superline {
 
 // The wire a connection speaks, chosen by WebSocket subprotocol at the upgrade.
 enum class Wire : uint8_t {
-  kJson,      // "superline.v1", or nothing offered: text frames
-  kProtobuf,  // "superline.pb.v1": binary frames
+  kJson,      // kJsonSubprotocol, or nothing offered: text frames
+  kProtobuf,  // kBinarySubprotocol: binary frames
 };
+inline constexpr std::string_view kJsonSubprotocol = "superline.v1";
+inline constexpr std::string_view kBinarySubprotocol = "superline.pb.v1";
 
 // A server frame in the encodings its recipients may speak. A fan-out carries both; a reply to one
 // connection carries only that connection's.

@@ -215,7 +215,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
       absl::StrAppend(&target, std::string(1, sep), url_encode(key), "=", url_encode(value));
       sep = '&';
     }
-    const std::string_view subprotocol = options_.wire == Wire::kJson ? "superline.v1" : "superline.pb.v1";
+    const std::string_view subprotocol = options_.wire == Wire::kJson ? kJsonSubprotocol : kBinarySubprotocol;
     ws_->set_option(websocket::stream_base::decorator([subprotocol](websocket::request_type& req) {
       req.set(http::field::sec_websocket_protocol, subprotocol);
     }));

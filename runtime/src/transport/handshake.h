@@ -12,9 +12,6 @@
 
 namespace superline {
 
-inline constexpr std::string_view kJsonSubprotocol = "superline.v1";
-inline constexpr std::string_view kBinarySubprotocol = "superline.pb.v1";
-
 // Decodes %XX escapes and '+' (a space); a malformed escape is kept as it is.
 std::string percent_decode(std::string_view in);
 
