@@ -1,0 +1,348 @@
+// WebSocket conformance of the real chat_server, case by case, in the manner of the Autobahn
+// testsuite's categories: 1 framing, 2 ping/pong, 3 reserved bits, 4 opcodes, 5 fragmentation,
+// 6 UTF-8, 7 close handling, 9 limits and volume, 10 delivery split across TCP writes. Every case
+// sends raw bytes on its own connection and checks what comes back: a reply to the request it
+// carried, a pong, or a close with the expected code. Each case prints one line.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ws_test_client.h"
+
+namespace e2e {
+namespace {
+
+enum Opcode : uint8_t { kCont = 0x0, kText = 0x1, kBinary = 0x2, kClose = 0x8, kPing = 0x9, kPong = 0xA };
+
+// A client frame, masked with a fixed key. `first` overrides the first byte (FIN, RSV, opcode).
+std::string frame(uint8_t opcode, const std::string& payload, bool fin = true, uint8_t rsv = 0) {
+  std::string out(1, static_cast<char>((fin ? 0x80 : 0) | rsv | opcode));
+  if (payload.size() < 126) {
+    out += static_cast<char>(0x80 | payload.size());
+  } else if (payload.size() <= 0xFFFF) {
+    out += static_cast<char>(0x80 | 126);
+    out += static_cast<char>(payload.size() >> 8);
+    out += static_cast<char>(payload.size() & 0xFF);
+  } else {
+    out += static_cast<char>(0x80 | 127);
+    for (int i = 7; i >= 0; --i) out += static_cast<char>((uint64_t{payload.size()} >> (8 * i)) & 0xFF);
+  }
+  const char key[4] = {0x37, 0x1a, 0x5c, 0x08};
+  out.append(key, 4);
+  for (size_t i = 0; i < payload.size(); ++i) out += static_cast<char>(payload[i] ^ key[i % 4]);
+  return out;
+}
+
+std::string close_payload(uint16_t code, const std::string& reason = "") {
+  return std::string{static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)} + reason;
+}
+
+// A request the chat server answers with {"t":"res","i":<id>,...}; `pad` spaces make it longer.
+std::string request(int id, size_t pad = 0, const std::string& extra = "") {
+  return R"({"t":"req","i":)" + std::to_string(id) + R"(,"m":"peers","d":{})" + extra + "}" +
+         std::string(pad, ' ');
+}
+
+struct ServerFrame {
+  uint8_t opcode;
+  std::string payload;
+};
+
+// A blocking raw WebSocket client with a deadline on every read.
+class RawClient {
+ public:
+  explicit RawClient(uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return;
+    send(
+        "GET /?role=user&name=conformance HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: "
+        "Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    while (in_.find("\r\n\r\n") == std::string::npos && fill()) {
+    }
+    const size_t end = in_.find("\r\n\r\n");
+    upgraded_ = end != std::string::npos && in_.rfind("HTTP/1.1 101", 0) == 0;
+    if (upgraded_) in_.erase(0, end + 4);
+    if (upgraded_) read();  // the env frame
+  }
+  ~RawClient() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool upgraded() const { return upgraded_; }
+
+  void send(const std::string& bytes) { ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  // Sends in pieces of `chunk` bytes, each its own write.
+  void send_split(const std::string& bytes, size_t chunk) {
+    for (size_t at = 0; at < bytes.size(); at += chunk) {
+      send(bytes.substr(at, chunk));
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+
+  // The next frame from the server; nullopt on timeout or end of stream.
+  std::optional<ServerFrame> read(std::chrono::milliseconds timeout = std::chrono::seconds(3)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (in_.size() >= 2) {
+        const auto* p = reinterpret_cast<const uint8_t*>(in_.data());
+        uint64_t length = p[1] & 0x7F;
+        size_t header = 2;
+        if (length == 126 && in_.size() >= 4) {
+          length = (uint64_t{p[2]} << 8) | p[3];
+          header = 4;
+        } else if (length == 127 && in_.size() >= 10) {
+          length = 0;
+          for (int i = 0; i < 8; ++i) length = (length << 8) | p[2 + i];
+          header = 10;
+        }
+        if (length < 126 || header > 2) {
+          if (in_.size() >= header + length) {
+            ServerFrame out{static_cast<uint8_t>(p[0] & 0x0F), in_.substr(header, length)};
+            in_.erase(0, header + length);
+            return out;
+          }
+        }
+      }
+      if (std::chrono::steady_clock::now() >= deadline || !fill(deadline)) return std::nullopt;
+    }
+  }
+
+  // Reads until a close frame; its code (1005 for an empty one), or 0 if none came.
+  uint16_t close_code(std::chrono::milliseconds timeout = std::chrono::seconds(3)) {
+    while (auto f = read(timeout)) {
+      if (f->opcode != kClose) continue;
+      if (f->payload.size() < 2) return 1005;
+      return static_cast<uint16_t>((static_cast<uint8_t>(f->payload[0]) << 8) |
+                                   static_cast<uint8_t>(f->payload[1]));
+    }
+    return 0;
+  }
+
+  // Reads until a text frame containing `needle`.
+  bool answered(const std::string& needle) {
+    while (auto f = read()) {
+      if (f->opcode == kClose) return false;
+      if (f->opcode == kText && f->payload.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+ private:
+  bool fill(std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() +
+                                                             std::chrono::seconds(3)) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0))) <= 0) return false;
+    char buffer[65536];
+    const ssize_t n = recv(fd_, buffer, sizeof buffer, 0);
+    if (n <= 0) return false;
+    in_.append(buffer, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  bool upgraded_ = false;
+  std::string in_;
+};
+
+// One case: what to send, and a check of what came back.
+struct Case {
+  std::string id;
+  std::string what;
+  std::function<bool(RawClient&)> run;
+};
+
+// The expectations.
+std::function<bool(RawClient&)> answered_with(std::string bytes, int id) {
+  return [bytes, id](RawClient& c) {
+    c.send(bytes);
+    return c.answered(R"("i":)" + std::to_string(id) + ",");
+  };
+}
+std::function<bool(RawClient&)> closed_with(std::string bytes, uint16_t code) {
+  return [bytes, code](RawClient& c) {
+    c.send(bytes);
+    return c.close_code() == code;
+  };
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> all;
+  auto add = [&](std::string id, std::string what, std::function<bool(RawClient&)> run) {
+    all.push_back({std::move(id), std::move(what), std::move(run)});
+  };
+  // 1 Framing: messages of every length encoding, text and binary.
+  int n = 0;
+  for (size_t pad : {0, 80, 90, 65400, 65500, 200000}) {
+    const std::string m = request(++n, pad);
+    add("1.1." + std::to_string(n), "text message of " + std::to_string(m.size()) + " bytes",
+        answered_with(frame(kText, m), n));
+  }
+  add("1.2.1", "binary message (JSON in a binary frame)", answered_with(frame(kBinary, request(7)), 7));
+  add("1.2.2", "empty text message (answered BAD_REQUEST, stays open)", [](RawClient& c) {
+    c.send(frame(kText, ""));
+    return c.answered(R"("code":"BAD_REQUEST")") &&
+           (c.send(frame(kText, request(8))), c.answered(R"("i":8,)"));
+  });
+  // 2 Ping/pong.
+  for (size_t size : {0, 1, 125}) {
+    add("2.1." + std::to_string(size), "ping with " + std::to_string(size) + " bytes gets the same pong",
+        [size](RawClient& c) {
+          const std::string payload(size, 'p');
+          c.send(frame(kPing, payload));
+          auto f = c.read();
+          return f && f->opcode == kPong && f->payload == payload;
+        });
+  }
+  add("2.2", "ping of 126 bytes", closed_with(frame(kPing, std::string(126, 'p')), 1002));
+  add("2.3", "unsolicited pong is ignored", answered_with(frame(kPong, "x") + frame(kText, request(9)), 9));
+  add("2.4", "fragmented ping", closed_with(frame(kPing, "p", /*fin=*/false), 1002));
+  add("2.5", "ten pings in one write, ten pongs", [](RawClient& c) {
+    std::string bytes;
+    for (int i = 0; i < 10; ++i) bytes += frame(kPing, std::to_string(i));
+    c.send(bytes);
+    for (int i = 0; i < 10; ++i) {
+      auto f = c.read();
+      if (!f || f->opcode != kPong || f->payload != std::to_string(i)) return false;
+    }
+    return true;
+  });
+  // 3 Reserved bits (no extension is negotiated).
+  for (uint8_t rsv : {0x40, 0x20, 0x10, 0x70}) {
+    add("3." + std::to_string(rsv >> 4), "RSV bits " + std::to_string(rsv >> 4) + " set",
+        closed_with(frame(kText, request(1), true, rsv), 1002));
+  }
+  // 4 Reserved opcodes.
+  for (uint8_t op : {3, 4, 5, 6, 7, 11, 12, 13, 14, 15}) {
+    add("4." + std::to_string(op), "reserved opcode " + std::to_string(op),
+        closed_with(frame(op, "x"), 1002));
+  }
+  // 5 Fragmentation.
+  const std::string whole = request(10);
+  add("5.1", "text in two fragments",
+      answered_with(frame(kText, whole.substr(0, 5), false) + frame(kCont, whole.substr(5)), 10));
+  add("5.2", "text in one fragment per byte", [whole](RawClient& c) {
+    std::string bytes = frame(kText, whole.substr(0, 1), false);
+    for (size_t i = 1; i + 1 < whole.size(); ++i) bytes += frame(kCont, whole.substr(i, 1), false);
+    c.send(bytes + frame(kCont, whole.substr(whole.size() - 1)));
+    return c.answered(R"("i":10,)");
+  });
+  add("5.3", "ping between fragments: pong, then the message", [whole](RawClient& c) {
+    c.send(frame(kText, whole.substr(0, 5), false) + frame(kPing, "mid") + frame(kCont, whole.substr(5)));
+    auto f = c.read();
+    return f && f->opcode == kPong && f->payload == "mid" && c.answered(R"("i":10,)");
+  });
+  add("5.4", "continuation with nothing to continue", closed_with(frame(kCont, "x"), 1002));
+  add("5.5", "new message before the fragmented one ends",
+      closed_with(frame(kText, "ab", false) + frame(kText, "cd"), 1002));
+  add("5.6", "fragmented close", closed_with(frame(kClose, close_payload(1000), false), 1002));
+  // 6 UTF-8.
+  add("6.1", "valid multi-byte text", answered_with(frame(kText, request(11, 0, R"(,"x":"κόσμε 𝄞")")), 11));
+  add("6.2", "valid text split inside a character across fragments", [](RawClient& c) {
+    const std::string m = request(12, 0, R"(,"x":"κ")");
+    const size_t cut = m.find("\xce") + 1;
+    c.send(frame(kText, m.substr(0, cut), false) + frame(kCont, m.substr(cut)));
+    return c.answered(R"("i":12,)");
+  });
+  int u = 0;
+  for (const char* bad : {"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xce", "\x80"}) {
+    add("6.3." + std::to_string(++u), "invalid UTF-8 in text",
+        closed_with(frame(kText, request(13, 0, std::string(R"(,"x":")") + bad + "\"")), 1007));
+  }
+  add("6.4", "invalid UTF-8 split across fragments",
+      closed_with(frame(kText, "{\"x\":\"\xce", false) + frame(kCont, "\xff\"}"), 1007));
+  // 7 Close handling.
+  add("7.1", "close without a code is answered with an empty close", closed_with(frame(kClose, ""), 1005));
+  add("7.2", "close 1000 with a reason is echoed",
+      closed_with(frame(kClose, close_payload(1000, "bye")), 1000));
+  for (uint16_t code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999}) {
+    add("7.3." + std::to_string(code), "valid close code " + std::to_string(code),
+        closed_with(frame(kClose, close_payload(code)), code));
+  }
+  for (uint16_t code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535}) {
+    add("7.4." + std::to_string(code), "invalid close code " + std::to_string(code),
+        closed_with(frame(kClose, close_payload(code)), 1002));
+  }
+  add("7.5", "close of 1 byte", closed_with(frame(kClose, "x"), 1002));
+  add("7.6", "close reason that is not UTF-8", closed_with(frame(kClose, close_payload(1000, "\xff")), 1007));
+  add("7.7", "nothing is answered after a close", [](RawClient& c) {
+    c.send(frame(kClose, close_payload(1000)) + frame(kText, request(14)));
+    while (auto f = c.read()) {
+      if (f->opcode == kText && f->payload.find(R"("i":14,)") != std::string::npos) return false;
+      if (f->opcode == kClose) return !c.read(std::chrono::milliseconds(300)).has_value();
+    }
+    return false;
+  });
+  add("7.8", "unmasked client frame", [](RawClient& c) {
+    std::string bytes = frame(kText, "{}");
+    bytes[1] = static_cast<char>(bytes[1] & 0x7F);  // clear MASK, drop the key
+    bytes.erase(2, 4);
+    c.send(bytes);
+    return c.close_code() == 1002;
+  });
+  // 9 Limits and volume.
+  add("9.1", "message of 1 MiB - 1 byte is accepted",
+      answered_with(frame(kText, request(15, (1 << 20) - 1 - request(15).size())), 15));
+  add("9.2", "message over 1 MiB closes with 1009", closed_with(frame(kText, request(16, 1 << 20)), 1009));
+  add("9.3", "fragments adding up to over 1 MiB close with 1009",
+      closed_with(frame(kText, std::string(600000, ' '), false) + frame(kCont, std::string(600000, ' ')),
+                  1009));
+  add("9.4", "1,000 messages in one write, 1,000 answers", [](RawClient& c) {
+    std::string bytes;
+    for (int i = 0; i < 1000; ++i) bytes += frame(kText, request(1000 + i));
+    c.send(bytes);
+    return c.answered(R"("i":1999,)");
+  });
+  // 10 Delivery split across TCP writes.
+  add("10.1", "a frame written 1 byte at a time", [](RawClient& c) {
+    c.send_split(frame(kText, request(17)), 1);
+    return c.answered(R"("i":17,)");
+  });
+  add("10.2", "two frames split mid-header", [](RawClient& c) {
+    const std::string bytes = frame(kText, request(18, 200)) + frame(kText, request(19));
+    c.send_split(bytes, 7);
+    return c.answered(R"("i":18,)") && c.answered(R"("i":19,)");
+  });
+  return all;
+}
+
+TEST(Conformance, EveryCasePasses) {
+  ChatServerProcess server;
+  int passed = 0, failed = 0;
+  for (const Case& c : cases()) {
+    RawClient client(server.port());
+    ASSERT_TRUE(client.upgraded()) << c.id;
+    const bool ok = c.run(client);
+    std::printf("case %-8s %-58s %s\n", c.id.c_str(), c.what.c_str(), ok ? "OK" : "FAILED");
+    (ok ? passed : failed)++;
+    EXPECT_TRUE(ok) << "case " << c.id << ": " << c.what;
+  }
+  std::printf("conformance: %d passed, %d failed\n", passed, failed);
+  // The server is still serving after every abuse above.
+  RawClient after(server.port());
+  ASSERT_TRUE(after.upgraded());
+  after.send(frame(kText, request(99)));
+  EXPECT_TRUE(after.answered(R"("i":99,)"));
+}
+
+}  // namespace
+}  // namespace e2e
