@@ -3,13 +3,7 @@
 // 6 UTF-8, 7 close handling, 9 limits and volume, 10 delivery split across TCP writes. Every case
 // sends raw bytes on its own connection and checks what comes back: a reply to the request it
 // carried, a pong, or a close with the expected code. Each case prints one line.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -24,25 +18,12 @@
 namespace e2e {
 namespace {
 
-enum Opcode : uint8_t { kCont = 0x0, kText = 0x1, kBinary = 0x2, kClose = 0x8, kPing = 0x9, kPong = 0xA };
+constexpr auto kCont = RawWsClient::kCont, kText = RawWsClient::kText, kBinary = RawWsClient::kBinary,
+               kClose = RawWsClient::kClose, kPing = RawWsClient::kPing, kPong = RawWsClient::kPong;
+using RawClient = RawWsClient;
 
-// A client frame, masked with a fixed key. `first` overrides the first byte (FIN, RSV, opcode).
 std::string frame(uint8_t opcode, const std::string& payload, bool fin = true, uint8_t rsv = 0) {
-  std::string out(1, static_cast<char>((fin ? 0x80 : 0) | rsv | opcode));
-  if (payload.size() < 126) {
-    out += static_cast<char>(0x80 | payload.size());
-  } else if (payload.size() <= 0xFFFF) {
-    out += static_cast<char>(0x80 | 126);
-    out += static_cast<char>(payload.size() >> 8);
-    out += static_cast<char>(payload.size() & 0xFF);
-  } else {
-    out += static_cast<char>(0x80 | 127);
-    for (int i = 7; i >= 0; --i) out += static_cast<char>((uint64_t{payload.size()} >> (8 * i)) & 0xFF);
-  }
-  const char key[4] = {0x37, 0x1a, 0x5c, 0x08};
-  out.append(key, 4);
-  for (size_t i = 0; i < payload.size(); ++i) out += static_cast<char>(payload[i] ^ key[i % 4]);
-  return out;
+  return RawWsClient::frame(opcode, payload, fin, rsv);
 }
 
 std::string close_payload(uint16_t code, const std::string& reason = "") {
@@ -54,115 +35,6 @@ std::string request(int id, size_t pad = 0, const std::string& extra = "") {
   return R"({"t":"req","i":)" + std::to_string(id) + R"(,"m":"peers","d":{})" + extra + "}" +
          std::string(pad, ' ');
 }
-
-struct ServerFrame {
-  uint8_t opcode;
-  std::string payload;
-};
-
-// A blocking raw WebSocket client with a deadline on every read.
-class RawClient {
- public:
-  explicit RawClient(uint16_t port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return;
-    send(
-        "GET /?role=user&name=conformance HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: "
-        "Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
-    while (in_.find("\r\n\r\n") == std::string::npos && fill()) {
-    }
-    const size_t end = in_.find("\r\n\r\n");
-    upgraded_ = end != std::string::npos && in_.rfind("HTTP/1.1 101", 0) == 0;
-    if (upgraded_) in_.erase(0, end + 4);
-    if (upgraded_) read();  // the env frame
-  }
-  ~RawClient() {
-    if (fd_ >= 0) close(fd_);
-  }
-  bool upgraded() const { return upgraded_; }
-
-  void send(const std::string& bytes) { ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
-  // Sends in pieces of `chunk` bytes, each its own write.
-  void send_split(const std::string& bytes, size_t chunk) {
-    for (size_t at = 0; at < bytes.size(); at += chunk) {
-      send(bytes.substr(at, chunk));
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-  }
-
-  // The next frame from the server; nullopt on timeout or end of stream.
-  std::optional<ServerFrame> read(std::chrono::milliseconds timeout = std::chrono::seconds(3)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      if (in_.size() >= 2) {
-        const auto* p = reinterpret_cast<const uint8_t*>(in_.data());
-        uint64_t length = p[1] & 0x7F;
-        size_t header = 2;
-        if (length == 126 && in_.size() >= 4) {
-          length = (uint64_t{p[2]} << 8) | p[3];
-          header = 4;
-        } else if (length == 127 && in_.size() >= 10) {
-          length = 0;
-          for (int i = 0; i < 8; ++i) length = (length << 8) | p[2 + i];
-          header = 10;
-        }
-        if (length < 126 || header > 2) {
-          if (in_.size() >= header + length) {
-            ServerFrame out{static_cast<uint8_t>(p[0] & 0x0F), in_.substr(header, length)};
-            in_.erase(0, header + length);
-            return out;
-          }
-        }
-      }
-      if (std::chrono::steady_clock::now() >= deadline || !fill(deadline)) return std::nullopt;
-    }
-  }
-
-  // Reads until a close frame; its code (1005 for an empty one), or 0 if none came.
-  uint16_t close_code(std::chrono::milliseconds timeout = std::chrono::seconds(3)) {
-    while (auto f = read(timeout)) {
-      if (f->opcode != kClose) continue;
-      if (f->payload.size() < 2) return 1005;
-      return static_cast<uint16_t>((static_cast<uint8_t>(f->payload[0]) << 8) |
-                                   static_cast<uint8_t>(f->payload[1]));
-    }
-    return 0;
-  }
-
-  // Reads until a text frame containing `needle`.
-  bool answered(const std::string& needle) {
-    while (auto f = read()) {
-      if (f->opcode == kClose) return false;
-      if (f->opcode == kText && f->payload.find(needle) != std::string::npos) return true;
-    }
-    return false;
-  }
-
- private:
-  bool fill(std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() +
-                                                             std::chrono::seconds(3)) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0))) <= 0) return false;
-    char buffer[65536];
-    const ssize_t n = recv(fd_, buffer, sizeof buffer, 0);
-    if (n <= 0) return false;
-    in_.append(buffer, static_cast<size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  bool upgraded_ = false;
-  std::string in_;
-};
 
 // One case: what to send, and a check of what came back.
 struct Case {

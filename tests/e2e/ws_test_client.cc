@@ -1,8 +1,12 @@
 #include "ws_test_client.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -279,6 +283,125 @@ int ChatServerProcess::stop(std::chrono::milliseconds grace) {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   return -1;
+}
+
+// ---- RawWsClient ----
+
+std::string RawWsClient::frame(uint8_t opcode, const std::string& payload, bool fin, uint8_t rsv) {
+  std::string out(1, static_cast<char>((fin ? 0x80 : 0) | rsv | opcode));
+  if (payload.size() < 126) {
+    out += static_cast<char>(0x80 | payload.size());
+  } else if (payload.size() <= 0xFFFF) {
+    out += static_cast<char>(0x80 | 126);
+    out += static_cast<char>(payload.size() >> 8);
+    out += static_cast<char>(payload.size() & 0xFF);
+  } else {
+    out += static_cast<char>(0x80 | 127);
+    for (int i = 7; i >= 0; --i) out += static_cast<char>((uint64_t{payload.size()} >> (8 * i)) & 0xFF);
+  }
+  const char key[4] = {0x37, 0x1a, 0x5c, 0x08};
+  out.append(key, 4);
+  for (size_t i = 0; i < payload.size(); ++i) out += static_cast<char>(payload[i] ^ key[i % 4]);
+  return out;
+}
+
+RawWsClient::RawWsClient(uint16_t port, const std::string& target) {
+  fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return;
+  send("GET " + target +
+       " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (in_.find("\r\n\r\n") == std::string::npos && fill(deadline)) {
+  }
+  const size_t end = in_.find("\r\n\r\n");
+  upgraded_ = end != std::string::npos && in_.rfind("HTTP/1.1 101", 0) == 0;
+  if (!upgraded_) return;
+  in_.erase(0, end + 4);
+  read();  // the env frame
+}
+
+RawWsClient::~RawWsClient() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void RawWsClient::send(const std::string& bytes) {
+  for (size_t at = 0; at < bytes.size();) {
+    const ssize_t n = ::send(fd_, bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    at += static_cast<size_t>(n);
+  }
+}
+
+void RawWsClient::send_split(const std::string& bytes, size_t chunk) {
+  for (size_t at = 0; at < bytes.size(); at += chunk) {
+    send(bytes.substr(at, chunk));
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+std::optional<RawWsClient::Frame> RawWsClient::read(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (in_.size() >= 2) {
+      const auto* p = reinterpret_cast<const uint8_t*>(in_.data());
+      uint64_t length = p[1] & 0x7F;
+      size_t header = 2;
+      if (length == 126) {
+        header = 4;
+        if (in_.size() >= header) length = (uint64_t{p[2]} << 8) | p[3];
+      } else if (length == 127) {
+        header = 10;
+        if (in_.size() >= header) {
+          length = 0;
+          for (int i = 0; i < 8; ++i) length = (length << 8) | p[2 + i];
+        }
+      }
+      if (in_.size() >= header && in_.size() - header >= length) {
+        Frame out{static_cast<uint8_t>(p[0] & 0x0F), in_.substr(header, length)};
+        in_.erase(0, header + length);
+        return out;
+      }
+    }
+    if (!fill(deadline)) return std::nullopt;
+  }
+}
+
+uint16_t RawWsClient::close_code(std::chrono::milliseconds timeout) {
+  while (auto f = read(timeout)) {
+    if (f->opcode != kClose) continue;
+    if (f->payload.size() < 2) return 1005;
+    return static_cast<uint16_t>((static_cast<uint8_t>(f->payload[0]) << 8) |
+                                 static_cast<uint8_t>(f->payload[1]));
+  }
+  return 0;
+}
+
+bool RawWsClient::answered(const std::string& needle) {
+  while (auto f = read()) {
+    if (f->opcode == kClose) return false;
+    if (f->opcode == kText && f->payload.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+bool RawWsClient::fill(std::chrono::steady_clock::time_point deadline) {
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+          .count();
+  pollfd p{fd_, POLLIN, 0};
+  if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) return false;
+  char buffer[65536];
+  const ssize_t n = recv(fd_, buffer, sizeof buffer, 0);
+  if (n <= 0) return false;
+  in_.append(buffer, static_cast<size_t>(n));
+  return true;
 }
 
 }  // namespace e2e

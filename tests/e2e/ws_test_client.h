@@ -62,6 +62,43 @@ class WsTestClient {
   std::deque<std::string> backlog_;  // frames read_until passed over, returned first by read()
 };
 
+// A raw WebSocket client on a blocking socket, for byte-level tests (conformance, chaos): it sends
+// whatever bytes it is given and parses the server's frames itself. One thread may send while
+// another reads.
+class RawWsClient {
+ public:
+  enum Opcode : uint8_t { kCont = 0x0, kText = 0x1, kBinary = 0x2, kClose = 0x8, kPing = 0x9, kPong = 0xA };
+  struct Frame {
+    uint8_t opcode;
+    std::string payload;
+  };
+  // A client frame masked with a fixed key; `rsv` sets reserved bits.
+  static std::string frame(uint8_t opcode, const std::string& payload, bool fin = true, uint8_t rsv = 0);
+
+  // Connects and upgrades ws://127.0.0.1:<port><target>; consumes the env frame.
+  explicit RawWsClient(uint16_t port, const std::string& target = "/?role=user&name=raw");
+  ~RawWsClient();
+  RawWsClient(const RawWsClient&) = delete;
+  RawWsClient& operator=(const RawWsClient&) = delete;
+  bool upgraded() const { return upgraded_; }
+
+  void send(const std::string& bytes);
+  // Sends in pieces of `chunk` bytes, each its own write.
+  void send_split(const std::string& bytes, size_t chunk);
+  // The next frame from the server; nullopt on timeout or end of stream.
+  std::optional<Frame> read(std::chrono::milliseconds timeout = 3s);
+  // Reads until a close frame: its code (1005 for an empty one), or 0 if none came.
+  uint16_t close_code(std::chrono::milliseconds timeout = 3s);
+  // Reads until a text frame containing `needle`; false on close or timeout.
+  bool answered(const std::string& needle);
+
+ private:
+  bool fill(std::chrono::steady_clock::time_point deadline);
+  int fd_ = -1;
+  bool upgraded_ = false;
+  std::string in_;
+};
+
 // Sends raw bytes to 127.0.0.1:<port> and returns what comes back before the peer closes or
 // `timeout` passes.
 std::string raw_exchange(uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout = 2s);
