@@ -560,6 +560,9 @@ class WebSocketServer::Impl {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
+        if (const size_t bytes = server_.options().socket_send_buffer_bytes; bytes > 0) {
+          socket.set_option(net::socket_base::send_buffer_size(static_cast<int>(bytes)), ec);
+        }
         std::make_shared<Session>(std::move(socket), server_, counts_)->run();
       }
       accept();
