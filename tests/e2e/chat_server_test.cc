@@ -2,6 +2,7 @@
 // error codes, malformed input, heartbeat and shutdown.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <thread>
 
 #include "chat.pb.h"
@@ -218,6 +219,47 @@ TEST_F(ChatServerTest, BinarySubprotocolSpeaksProtobufFrames) {
   err = binary_frame(alice.read());
   EXPECT_EQ(err.code(), "NOT_FOUND");
   EXPECT_EQ(err.m(), "Unknown message: teleport");
+}
+
+long rss_kb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
+TEST_F(ChatServerTest, HugeNamesAreRefusedWithoutBeingEchoedBack) {
+  auto alice = user("alice");
+  const std::string huge(1'000'000, 'n');
+  alice->send(R"({"t":"req","i":1,"m":")" + huge + R"(","d":{}})");
+  auto err = alice->read();
+  ASSERT_TRUE(has(err, R"("code":"NOT_FOUND","m":"Unknown message: nnn)"));
+  EXPECT_LT(err->size(), 300u);
+  alice->send(R"({"t":"sub","i":2,"c":")" + huge + R"("})");
+  err = alice->read();
+  ASSERT_TRUE(has(err, R"("code":"NOT_FOUND","m":"Unknown topic: nnn)"));
+  EXPECT_LT(err->size(), 300u);
+  alice->send(R"({"t":")" + huge + R"("})");
+  err = alice->read();
+  ASSERT_TRUE(has(err, R"("code":"BAD_REQUEST")"));
+  EXPECT_LT(err->size(), 300u);
+  EXPECT_TRUE(has(alice->request("join", R"({"room":"r"})"), R"("ok":true)"));
+}
+
+TEST_F(ChatServerTest, ThousandsOfSubscriptionsKeepMemoryBounded) {
+  auto alice = user("alice");
+  EXPECT_TRUE(has(alice->request("join", R"({"room":"r"})"), R"("ok":true)"));  // warm up
+  const long before = rss_kb(server_.pid());
+  for (int i = 0; i < 10000; ++i) {
+    // The same topic again and again (idempotent), and names the contract does not have.
+    alice->send(i % 2 == 0 ? R"({"t":"sub","i":)" + std::to_string(100000 + i) + R"(,"c":"presence"})"
+                           : R"({"t":"sub","i":)" + std::to_string(100000 + i) + R"(,"c":"topic)" +
+                                 std::to_string(i) + R"("})");
+  }
+  EXPECT_TRUE(has(alice->read_until(R"("i":109999,)", 10s), R"("code":"NOT_FOUND")"));
+  EXPECT_LT(rss_kb(server_.pid()) - before, 10 * 1024);  // no state per refused or repeated subscription
+  EXPECT_TRUE(has(alice->request("join", R"({"room":"s"})"), R"("ok":true)"));
 }
 
 TEST_F(ChatServerTest, OversizeMessageClosesWith1009) {

@@ -252,6 +252,29 @@ TEST(SlowConsumer, DropPolicySkipsFramesAndKeepsTheConnection) {
   EXPECT_FALSE(clients.slow->closed());
 }
 
+// A graceful stop flushes what each connection has queued, then closes it with 1001.
+TEST(GracefulDrain, QueuedFramesLeaveBeforeThe1001) {
+  LimitedShapes node({});
+  auto c = WsTestClient::open(node.port(), "/");
+  c->send(R"({"t":"sub","i":1,"c":"ticker"})");
+  ASSERT_EQ(c->read(), R"({"t":"res","i":1,"d":null})");
+  shapes::v1::Tick tick;
+  tick.add_tags(std::string(1024, 'x'));
+  for (int i = 0; i < 200; ++i) {  // ~200 KB, more than the socket buffers take while nobody reads
+    tick.set_seq(i);
+    node.server.publish(shapes::v1::Shapes::Shared::kTicker, tick);
+  }
+  std::thread stopper([&] { node.transport.stop(5s); });
+  int ticks = 0;
+  while (auto frame = c->read(5s)) {
+    if (has(frame, R"("c":"ticker")")) ++ticks;
+  }
+  stopper.join();
+  EXPECT_EQ(ticks, 200);
+  EXPECT_TRUE(c->closed());
+  EXPECT_EQ(c->close_code(), 1001);
+}
+
 // A WebSocket upgrade request carrying `extra` header lines; the status line of the answer.
 std::string upgrade_status(uint16_t port, const std::string& extra) {
   const std::string response =

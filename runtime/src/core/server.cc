@@ -344,7 +344,7 @@ void Server::receive(const std::shared_ptr<Conn>& conn, std::string_view data) {
     return;
   }
   if (t == "ping") return;  // super-line's server ignores client pings too
-  send_error(*conn, frame->i, error(kBadRequest, cat("unknown frame type \"", t, "\"")));
+  send_error(*conn, frame->i, error(kBadRequest, cat("unknown frame type \"", clip(t), "\"")));
 }
 
 const MethodInfo* Server::resolve(int role, std::string_view name) const {
@@ -356,7 +356,8 @@ const MethodInfo* Server::resolve(int role, std::string_view name) const {
 absl::StatusOr<internal::Inbound> Server::decode_inbound(const std::shared_ptr<Conn>& conn, MethodKind kind,
                                                          std::string_view name, std::string_view data) const {
   const MethodInfo* method = resolve(conn->role(), name);
-  if (method == nullptr || method->kind != kind) return error(kNotFound, cat("Unknown message: ", name));
+  if (method == nullptr || method->kind != kind)
+    return error(kNotFound, cat("Unknown message: ", clip(name)));
   internal::Inbound inbound;
   inbound.dispatch = method->dispatch;
   inbound.conn = conn;
@@ -404,7 +405,7 @@ void Server::handle_subscribe(const std::shared_ptr<Conn>& conn, std::string_vie
                               std::string_view topic) {
   const std::string channel = topic_channel(conn->role(), topic);
   if (channel.empty()) {
-    return send_error(*conn, id, error(kNotFound, cat("Unknown topic: ", topic)));
+    return send_error(*conn, id, error(kNotFound, cat("Unknown topic: ", clip(topic))));
   }
   if (authorize_subscribe_) {
     bool allowed = false;

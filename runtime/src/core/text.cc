@@ -54,6 +54,14 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
+std::string clip(std::string_view name) {
+  constexpr size_t kMax = 128;
+  if (name.size() <= kMax) return std::string(name);
+  size_t cut = kMax;
+  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;  // not mid-character
+  return cat(name.substr(0, cut), "...");
+}
+
 std::string to_lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) {

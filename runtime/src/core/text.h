@@ -29,6 +29,9 @@ void append_part(std::string& out, T value) {
 std::vector<std::string_view> split(std::string_view text, char separator);
 std::string_view trim(std::string_view text);
 std::string to_lower(std::string_view text);
+// A client-supplied name as error messages quote it: at most 128 bytes (cut on a character
+// boundary, then "..."), so an error never echoes a huge name back.
+std::string clip(std::string_view name);
 
 // cat("Unknown topic: ", topic) for text and integers.
 template <class... Parts>
