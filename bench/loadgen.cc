@@ -42,6 +42,7 @@
 
 #include "chat.pb.h"
 #include "superline/wire.pb.h"
+#include "ws_codec.h"
 
 namespace {
 
@@ -171,20 +172,9 @@ class Connection {
 
   // ---- Outbound ----
   void write(const std::string& payload) {
-    const uint8_t opcode = options_.protocol == Protocol::kPb ? 0x2 : 0x1;
-    out_ += static_cast<char>(0x80 | opcode);
-    if (payload.size() < 126) {
-      out_ += static_cast<char>(0x80 | payload.size());
-    } else if (payload.size() <= 0xFFFF) {
-      out_ += static_cast<char>(0x80 | 126);
-      out_ += static_cast<char>(payload.size() >> 8);
-      out_ += static_cast<char>(payload.size() & 0xFF);
-    } else {
-      out_ += static_cast<char>(0x80 | 127);
-      for (int i = 7; i >= 0; --i) out_ += static_cast<char>((uint64_t{payload.size()} >> (8 * i)) & 0xFF);
-    }
-    out_.append(4, '\0');  // the masking key: zero, so the payload goes as it is
-    out_ += payload;
+    out_ += superline::ws::client_frame(
+        options_.protocol == Protocol::kPb ? superline::ws::kBinary : superline::ws::kText, payload,
+        /*key=*/0);
     flush();
   }
 

@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "ws_codec.h"
+
 namespace e2e {
 
 namespace net = boost::asio;
@@ -288,21 +290,7 @@ int ChatServerProcess::stop(std::chrono::milliseconds grace) {
 // ---- RawWsClient ----
 
 std::string RawWsClient::frame(uint8_t opcode, const std::string& payload, bool fin, uint8_t rsv) {
-  std::string out(1, static_cast<char>((fin ? 0x80 : 0) | rsv | opcode));
-  if (payload.size() < 126) {
-    out += static_cast<char>(0x80 | payload.size());
-  } else if (payload.size() <= 0xFFFF) {
-    out += static_cast<char>(0x80 | 126);
-    out += static_cast<char>(payload.size() >> 8);
-    out += static_cast<char>(payload.size() & 0xFF);
-  } else {
-    out += static_cast<char>(0x80 | 127);
-    for (int i = 7; i >= 0; --i) out += static_cast<char>((uint64_t{payload.size()} >> (8 * i)) & 0xFF);
-  }
-  const char key[4] = {0x37, 0x1a, 0x5c, 0x08};
-  out.append(key, 4);
-  for (size_t i = 0; i < payload.size(); ++i) out += static_cast<char>(payload[i] ^ key[i % 4]);
-  return out;
+  return superline::ws::client_frame(opcode, payload, /*key=*/0x371a5c08, fin, rsv);
 }
 
 RawWsClient::RawWsClient(uint16_t port, const std::string& target) {

@@ -48,6 +48,27 @@ size_t write_header(uint8_t (&out)[kMaxHeaderBytes], Opcode opcode, uint64_t pay
   return 10;
 }
 
+std::string client_frame(uint8_t opcode, std::string_view payload, uint32_t key, bool fin, uint8_t rsv) {
+  std::string out(1, static_cast<char>((fin ? 0x80 : 0) | rsv | opcode));
+  if (payload.size() < 126) {
+    out += static_cast<char>(0x80 | payload.size());
+  } else if (payload.size() <= 0xFFFF) {
+    out += static_cast<char>(0x80 | 126);
+    out += static_cast<char>(payload.size() >> 8);
+    out += static_cast<char>(payload.size() & 0xFF);
+  } else {
+    out += static_cast<char>(0x80 | 127);
+    for (int i = 7; i >= 0; --i) out += static_cast<char>((uint64_t{payload.size()} >> (8 * i)) & 0xFF);
+  }
+  const uint8_t mask[4] = {static_cast<uint8_t>(key >> 24), static_cast<uint8_t>(key >> 16),
+                           static_cast<uint8_t>(key >> 8), static_cast<uint8_t>(key)};
+  out.append(reinterpret_cast<const char*>(mask), 4);
+  const size_t start = out.size();
+  out += payload;
+  if (key != 0) unmask(out.data() + start, payload.size(), mask);  // XOR both ways
+  return out;
+}
+
 std::string close_payload(uint16_t code, std::string_view reason) {
   if (reason.size() > kMaxControlPayload - 2) {
     size_t cut = kMaxControlPayload - 2;

@@ -38,6 +38,11 @@ inline constexpr size_t kMaxHeaderBytes = 10;
 // Writes the header of a final, unmasked frame carrying `payload_size` bytes; returns its length.
 size_t write_header(uint8_t (&out)[kMaxHeaderBytes], Opcode opcode, uint64_t payload_size);
 
+// A frame as a client sends it, masked with `key` (the load generator uses 0: a valid key that
+// leaves the payload as it is). `rsv` sets reserved bits, for tests that must break the rules.
+std::string client_frame(uint8_t opcode, std::string_view payload, uint32_t key, bool fin = true,
+                         uint8_t rsv = 0);
+
 // The payload of a close frame: code and reason (the reason cut to fit a control frame).
 std::string close_payload(uint16_t code, std::string_view reason);
 
