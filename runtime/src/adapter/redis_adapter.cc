@@ -5,16 +5,17 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <pthread.h>
 
 #include <atomic>
+#include <boost/asio.hpp>
+#include <csignal>
 #include <iostream>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
 #include <vector>
-
-#include <boost/asio.hpp>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -30,8 +31,8 @@ using Clock = std::chrono::steady_clock;
 absl::StatusOr<RedisUrl> RedisUrl::parse(std::string_view url) {
   const std::string_view scheme = "redis://";
   auto bad = [&](std::string_view why) {
-    return absl::InvalidArgumentError(cat("bad Redis URL '", url, "': ", why,
-                                          " (expected redis://[:password@]host[:port][/db])"));
+    return absl::InvalidArgumentError(
+        cat("bad Redis URL '", url, "': ", why, " (expected redis://[:password@]host[:port][/db])"));
   };
   if (url.substr(0, scheme.size()) != scheme) return bad("it must start with redis://");
   std::string_view rest = url.substr(scheme.size());
@@ -44,7 +45,8 @@ absl::StatusOr<RedisUrl> RedisUrl::parse(std::string_view url) {
   }
   if (const size_t slash = rest.find('/'); slash != std::string_view::npos) {
     const std::string_view db = rest.substr(slash + 1);
-    if (!db.empty() && (!absl::SimpleAtoi(absl_view(db), &out.db) || out.db < 0)) return bad("the db must be a number");
+    if (!db.empty() && (!absl::SimpleAtoi(absl_view(db), &out.db) || out.db < 0))
+      return bad("the db must be a number");
     rest = rest.substr(0, slash);
   }
   if (const size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
@@ -148,7 +150,16 @@ class RedisAdapter::Impl {
   // ---- Any thread ----
 
   void start() {
-    thread_ = std::thread([this] { ioc_.run(); });
+    thread_ = std::thread([this] {
+      // hiredis writes with write(), not send(MSG_NOSIGNAL): to a Redis that just died that raises
+      // SIGPIPE, whose default action kills the whole process. The signal is raised on the writing
+      // thread, so blocking it here turns it into EPIPE, which hiredis reports as a disconnect.
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+      ioc_.run();
+    });
     net::post(ioc_, [this] {
       open(pub_);
       open(sub_);
@@ -236,18 +247,21 @@ class RedisAdapter::Impl {
    public:
     explicit RedisPresence(Impl& impl) : impl_(impl) {}
     void add(std::string_view node, std::string_view conn, std::string_view user) override {
-      net::post(impl_.ioc_, [this, node = std::string(node), conn = std::string(conn), user = std::string(user)] {
-        impl_.local_conns_[conn] = {node, user};
-        impl_.write_conn(node, conn, user);
-      });
+      net::post(impl_.ioc_,
+                [this, node = std::string(node), conn = std::string(conn), user = std::string(user)] {
+                  impl_.local_conns_[conn] = {node, user};
+                  impl_.write_conn(node, conn, user);
+                });
     }
     void remove(std::string_view node, std::string_view conn, std::string_view user) override {
-      net::post(impl_.ioc_, [this, node = std::string(node), conn = std::string(conn), user = std::string(user)] {
-        impl_.local_conns_.erase(conn);
-        if (!impl_.pub_.ready) return;
-        command(impl_.pub_.ctx, {"HDEL", "sl:conns:" + node, conn}, nullptr);
-        if (!user.empty()) command(impl_.pub_.ctx, {"SREM", "sl:user:" + user, node + "\t" + conn}, nullptr);
-      });
+      net::post(impl_.ioc_,
+                [this, node = std::string(node), conn = std::string(conn), user = std::string(user)] {
+                  impl_.local_conns_.erase(conn);
+                  if (!impl_.pub_.ready) return;
+                  command(impl_.pub_.ctx, {"HDEL", "sl:conns:" + node, conn}, nullptr);
+                  if (!user.empty())
+                    command(impl_.pub_.ctx, {"SREM", "sl:user:" + user, node + "\t" + conn}, nullptr);
+                });
     }
     void beat(std::string_view node, std::string_view name, std::chrono::milliseconds ttl) override {
       net::post(impl_.ioc_, [this, node = std::string(node), name = std::string(name), ttl] {
@@ -262,7 +276,8 @@ class RedisAdapter::Impl {
         impl_.beat_.reset();
         impl_.local_conns_.clear();
         if (impl_.pub_.ready) {
-          command(impl_.pub_.ctx, {"EVAL", kClearNodeScript, "0", node}, [sent](redisReply*) { sent->set(true); });
+          command(impl_.pub_.ctx, {"EVAL", kClearNodeScript, "0", node},
+                  [sent](redisReply*) { sent->set(true); });
         } else {
           sent->set(true);
         }
@@ -273,7 +288,8 @@ class RedisAdapter::Impl {
       net::post(impl_.ioc_, [this, done = std::move(done)]() mutable {
         if (!impl_.pub_.ready) return done(absl::UnavailableError("Redis is unreachable"));
         command(impl_.pub_.ctx, {"EVAL", kTopologyScript, "0"}, [done = std::move(done)](redisReply* r) {
-          if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return done(absl::UnavailableError("presence query failed"));
+          if (r == nullptr || r->type != REDIS_REPLY_ARRAY)
+            return done(absl::UnavailableError("presence query failed"));
           std::vector<NodePresence> nodes;
           for (size_t i = 0; i + 2 < r->elements; i += 3) {  // (id, name, connections) per live node
             nodes.push_back({std::string(r->element[i]->str, r->element[i]->len),
@@ -288,7 +304,8 @@ class RedisAdapter::Impl {
       net::post(impl_.ioc_, [this, user = std::string(user), done = std::move(done)]() mutable {
         if (!impl_.pub_.ready) return done(absl::UnavailableError("Redis is unreachable"));
         command(impl_.pub_.ctx, {"EVAL", kOnlineScript, "0", user}, [done = std::move(done)](redisReply* r) {
-          if (r == nullptr || r->type != REDIS_REPLY_INTEGER) return done(absl::UnavailableError("presence query failed"));
+          if (r == nullptr || r->type != REDIS_REPLY_INTEGER)
+            return done(absl::UnavailableError("presence query failed"));
           done(r->integer == 1);
         });
       });
@@ -356,11 +373,22 @@ class RedisAdapter::Impl {
     boost::system::error_code ec;
     link.fd.assign(ctx->c.fd, ec);
     ctx->ev.data = &link;
-    ctx->ev.addRead = [](void* p) { auto* l = static_cast<RedisLink*>(p); l->want_read = true; l->arm(); };
+    ctx->ev.addRead = [](void* p) {
+      auto* l = static_cast<RedisLink*>(p);
+      l->want_read = true;
+      l->arm();
+    };
     ctx->ev.delRead = [](void* p) { static_cast<RedisLink*>(p)->want_read = false; };
-    ctx->ev.addWrite = [](void* p) { auto* l = static_cast<RedisLink*>(p); l->want_write = true; l->arm(); };
+    ctx->ev.addWrite = [](void* p) {
+      auto* l = static_cast<RedisLink*>(p);
+      l->want_write = true;
+      l->arm();
+    };
     ctx->ev.delWrite = [](void* p) { static_cast<RedisLink*>(p)->want_write = false; };
-    ctx->ev.cleanup = [](void* p) { auto* l = static_cast<RedisLink*>(p); l->owner.context_gone(*l); };
+    ctx->ev.cleanup = [](void* p) {
+      auto* l = static_cast<RedisLink*>(p);
+      l->owner.context_gone(*l);
+    };
     redisAsyncSetConnectCallback(ctx, [](const redisAsyncContext* c, int status) {
       auto* l = static_cast<RedisLink*>(c->data);
       l->owner.connected(*l, status);
@@ -405,7 +433,8 @@ class RedisAdapter::Impl {
 
   void write_beat() {
     if (!beat_ || !pub_.ready) return;
-    command(pub_.ctx, {"SET", "sl:alive:" + beat_->node, beat_->name, "PX", std::to_string(beat_->ttl.count())},
+    command(pub_.ctx,
+            {"SET", "sl:alive:" + beat_->node, beat_->name, "PX", std::to_string(beat_->ttl.count())},
             nullptr);
     command(pub_.ctx, {"SADD", "sl:nodes", beat_->node}, nullptr);
   }
@@ -457,8 +486,8 @@ class RedisAdapter::Impl {
     const std::string_view kind(reply->element[0]->str, reply->element[0]->len);
     const std::string channel(reply->element[1]->str, reply->element[1]->len);
     if (kind == "message") {
-      impl->handler_.call(channel,
-                          std::make_shared<const std::string>(reply->element[2]->str, reply->element[2]->len));
+      impl->handler_.call(
+          channel, std::make_shared<const std::string>(reply->element[2]->str, reply->element[2]->len));
     } else if (kind == "subscribe") {
       impl->subscribed(channel);
     } else if (kind == "unsubscribe" && impl->wanted_.contains(channel)) {
@@ -512,7 +541,7 @@ class RedisAdapter::Impl {
   std::mt19937 rng_{std::random_device{}()};
 
   // I/O thread only.
-  absl::flat_hash_set<std::string> wanted_;                        // channels with local interest
+  absl::flat_hash_set<std::string> wanted_;                      // channels with local interest
   absl::flat_hash_map<std::string, std::vector<Done>> waiting_;  // subscribe() calls not yet confirmed
   bool ping_outstanding_ = false;
   bool pub_verified_ = false;
@@ -583,7 +612,9 @@ absl::StatusOr<std::shared_ptr<RedisAdapter>> RedisAdapter::connect(RedisOptions
 RedisAdapter::RedisAdapter(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RedisAdapter::~RedisAdapter() { impl_->shutdown(); }
 void RedisAdapter::set_handler(MessageHandler handler) { impl_->set_handler(std::move(handler)); }
-void RedisAdapter::subscribe(const std::string& channel, Done done) { impl_->subscribe(channel, std::move(done)); }
+void RedisAdapter::subscribe(const std::string& channel, Done done) {
+  impl_->subscribe(channel, std::move(done));
+}
 void RedisAdapter::unsubscribe(const std::string& channel) { impl_->unsubscribe(channel); }
 void RedisAdapter::publish(const std::string& channel, Payload payload) {
   impl_->publish(channel, std::move(payload));
