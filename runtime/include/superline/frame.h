@@ -37,13 +37,11 @@ using Frame = std::shared_ptr<const EncodedFrame>;
 // A payload in the wire's encoding: protobuf's JSON mapping (printing fields at their default values
 // too), or protobuf binary.
 std::string encode_payload(Wire wire, const google::protobuf::Message& payload);
-std::string payload_json(const google::protobuf::Message& payload);
 
 // Parses a payload in the wire's encoding into `out`. JSON "null", or empty data, is the empty
 // message. Unknown JSON fields are ignored unless `strict`. Malformed data is INVALID_ARGUMENT.
 absl::Status decode_payload(Wire wire, std::string_view data, google::protobuf::Message& out,
                             bool strict = false);
-absl::Status decode_payload(std::string_view json, google::protobuf::Message& out, bool strict = false);
 
 // Fan-out frames, in both encodings.
 Frame encode_event(std::string_view event, const google::protobuf::Message& payload);

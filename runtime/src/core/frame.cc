@@ -9,6 +9,27 @@
 namespace superline {
 namespace {
 
+std::string payload_json(const google::protobuf::Message& payload) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;  // a client sees "ok":false, never a missing key
+  std::string out;
+  // Printing a valid message only fails for invalid UTF-8 in a string field; send {} rather than
+  // half a payload.
+  if (!google::protobuf::util::MessageToJsonString(payload, &out, options).ok()) out = "{}";
+  return out;
+}
+
+absl::Status decode_json_payload(std::string_view json, google::protobuf::Message& out, bool strict) {
+  out.Clear();
+  if (json.empty() || json == "null") return absl::OkStatus();
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = !strict;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), &out, options);
+  if (status.ok()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::string_view(status.message().data(), status.message().size()));
+}
+
 // The frame in both encodings; `frame.d` is filled per wire from `payload`.
 Frame encode_both(WireFrame frame, const google::protobuf::Message& payload) {
   auto out = std::make_shared<EncodedFrame>();
@@ -21,16 +42,6 @@ Frame encode_both(WireFrame frame, const google::protobuf::Message& payload) {
 }
 
 }  // namespace
-
-std::string payload_json(const google::protobuf::Message& payload) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;  // a client sees "ok":false, never a missing key
-  std::string out;
-  // Printing a valid message only fails for invalid UTF-8 in a string field; send {} rather than
-  // half a payload.
-  if (!google::protobuf::util::MessageToJsonString(payload, &out, options).ok()) out = "{}";
-  return out;
-}
 
 std::string encode_payload(Wire wire, const google::protobuf::Message& payload) {
   return wire == Wire::kJson ? payload_json(payload) : payload.SerializeAsString();
@@ -52,19 +63,8 @@ Frame encode_publish(std::string_view topic, const google::protobuf::Message& pa
   return encode_both(std::move(frame), payload);
 }
 
-absl::Status decode_payload(std::string_view json, google::protobuf::Message& out, bool strict) {
-  out.Clear();
-  if (json.empty() || json == "null") return absl::OkStatus();
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = !strict;
-  auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), &out, options);
-  if (status.ok()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::string_view(status.message().data(), status.message().size()));
-}
-
 absl::Status decode_payload(Wire wire, std::string_view data, google::protobuf::Message& out, bool strict) {
-  if (wire == Wire::kJson) return decode_payload(data, out, strict);
+  if (wire == Wire::kJson) return decode_json_payload(data, out, strict);
   out.Clear();
   if (!out.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
     return absl::InvalidArgumentError("payload is not a valid " + out.GetTypeName());
