@@ -2,7 +2,6 @@
 // error codes, malformed input, heartbeat and shutdown.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <thread>
 
 #include "chat.pb.h"
@@ -219,14 +218,6 @@ TEST_F(ChatServerTest, BinarySubprotocolSpeaksProtobufFrames) {
   err = binary_frame(alice.read());
   EXPECT_EQ(err.code(), "NOT_FOUND");
   EXPECT_EQ(err.m(), "Unknown message: teleport");
-}
-
-long rss_kb(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  }
-  return -1;
 }
 
 TEST_F(ChatServerTest, HugeNamesAreRefusedWithoutBeingEchoedBack) {

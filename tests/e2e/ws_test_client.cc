@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,7 +15,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -227,13 +232,31 @@ std::string raw_exchange(uint16_t port, const std::string& bytes, std::chrono::m
   return out;
 }
 
-ChatServerProcess::ChatServerProcess(std::vector<std::string> extra_args, uint16_t port) {
+ChatServerProcess::ChatServerProcess(std::vector<std::string> extra_args, uint16_t port, ProcessLaunch launch) {
   int out[2];
   if (pipe(out) != 0) throw std::runtime_error("pipe");
-  std::vector<std::string> args = {CHAT_SERVER_PATH, "--port", std::to_string(port)};
+  // SUPERLINE_CHAT_SERVER runs the tests against another build (an older one, to see a fix's
+  // test fail without it).
+  const char* binary = std::getenv("SUPERLINE_CHAT_SERVER");
+  std::vector<std::string> args = {binary != nullptr ? binary : CHAT_SERVER_PATH, "--port", std::to_string(port)};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
+  int err_fd = -1;
+  if (launch.capture_stderr) {
+    std::string path = (std::filesystem::temp_directory_path() / "chat_server_stderr_XXXXXX").string();
+    err_fd = mkstemp(path.data());
+    if (err_fd < 0) throw std::runtime_error("mkstemp");
+    stderr_path_ = path;
+  }
   pid_ = fork();
   if (pid_ == 0) {
+    if (launch.max_fds > 0) {
+      const rlimit limit{static_cast<rlim_t>(launch.max_fds), static_cast<rlim_t>(launch.max_fds)};
+      setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (err_fd >= 0) {
+      dup2(err_fd, STDERR_FILENO);
+      close(err_fd);
+    }
     dup2(out[1], STDOUT_FILENO);
     close(out[0]);
     close(out[1]);
@@ -244,6 +267,7 @@ ChatServerProcess::ChatServerProcess(std::vector<std::string> extra_args, uint16
     _exit(127);
   }
   close(out[1]);
+  if (err_fd >= 0) close(err_fd);
   // Read "listening on 127.0.0.1:<port> ..." within 10 s.
   std::string line;
   const auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -267,6 +291,48 @@ ChatServerProcess::ChatServerProcess(std::vector<std::string> extra_args, uint16
 ChatServerProcess::~ChatServerProcess() {
   stop();
   if (stdout_fd_ >= 0) close(stdout_fd_);
+  if (!stderr_path_.empty()) std::filesystem::remove(stderr_path_);
+}
+
+std::string ChatServerProcess::stderr_text() const {
+  std::ifstream in(stderr_path_);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+long rss_kb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
+long cpu_ms(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text(std::istreambuf_iterator<char>(stat), std::istreambuf_iterator<char>{});
+  const size_t end = text.rfind(')');  // the command name may hold spaces
+  if (end == std::string::npos) return -1;
+  std::istringstream fields(text.substr(end + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; fields >> field; ++i) {  // fields 14 and 15 of proc(5), counted from 1
+    if (i == 14) utime = std::atol(field.c_str());
+    if (i == 15) {
+      stime = std::atol(field.c_str());
+      return (utime + stime) * 1000 / sysconf(_SC_CLK_TCK);
+    }
+  }
+  return -1;
+}
+
+int open_fds(pid_t pid) {
+  std::error_code ec;
+  int n = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++n;
+  }
+  return ec ? -1 : n;
 }
 
 int ChatServerProcess::stop(std::chrono::milliseconds grace) {
@@ -293,8 +359,9 @@ std::string RawWsClient::frame(uint8_t opcode, const std::string& payload, bool 
   return superline::ws::client_frame(opcode, payload, /*key=*/0x371a5c08, fin, rsv);
 }
 
-RawWsClient::RawWsClient(uint16_t port, const std::string& target) {
+RawWsClient::RawWsClient(uint16_t port, const std::string& target, int receive_buffer) {
   fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  if (receive_buffer > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
   int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   sockaddr_in addr{};

@@ -75,8 +75,10 @@ class RawWsClient {
   // A client frame masked with a fixed key; `rsv` sets reserved bits.
   static std::string frame(uint8_t opcode, const std::string& payload, bool fin = true, uint8_t rsv = 0);
 
-  // Connects and upgrades ws://127.0.0.1:<port><target>; consumes the env frame.
-  explicit RawWsClient(uint16_t port, const std::string& target = "/?role=user&name=raw");
+  // Connects and upgrades ws://127.0.0.1:<port><target>; consumes the env frame. A
+  // `receive_buffer` above 0 sets the socket's SO_RCVBUF first (a reader that lags in few bytes).
+  explicit RawWsClient(uint16_t port, const std::string& target = "/?role=user&name=raw",
+                       int receive_buffer = 0);
   ~RawWsClient();
   RawWsClient(const RawWsClient&) = delete;
   RawWsClient& operator=(const RawWsClient&) = delete;
@@ -103,21 +105,37 @@ class RawWsClient {
 // `timeout` passes.
 std::string raw_exchange(uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout = 2s);
 
+// How a ChatServerProcess is started besides its arguments.
+struct ProcessLaunch {
+  int max_fds = 0;              // above 0: the process's RLIMIT_NOFILE
+  bool capture_stderr = false;  // keep what it writes to stderr for stderr_text()
+};
+
 // A chat_server process on a free loopback port, stopped (SIGTERM) on destruction.
 class ChatServerProcess {
  public:
-  explicit ChatServerProcess(std::vector<std::string> extra_args = {}, uint16_t port = 0);
+  explicit ChatServerProcess(std::vector<std::string> extra_args = {}, uint16_t port = 0,
+                             ProcessLaunch launch = {});
   ~ChatServerProcess();
   uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
   // SIGTERM, then the exit status (-1 if it had to be killed).
   int stop(std::chrono::milliseconds grace = 5s);
+  // Everything the process wrote to stderr so far (ProcessLaunch::capture_stderr).
+  std::string stderr_text() const;
 
  private:
   pid_t pid_ = -1;
   uint16_t port_ = 0;
   int stdout_fd_ = -1;  // kept open so the server's later output never meets a closed pipe
+  std::string stderr_path_;
 };
+
+// A process as /proc tells it: resident memory (KiB), CPU time used (user + system, ms), open
+// file descriptors. -1 if unreadable.
+long rss_kb(pid_t pid);
+long cpu_ms(pid_t pid);
+int open_fds(pid_t pid);
 
 // Substring helper for assertions on JSON frames.
 inline bool has(const std::optional<std::string>& frame, std::string_view needle) {

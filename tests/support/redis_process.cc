@@ -114,4 +114,32 @@ std::vector<std::string> RedisProcess::command(const std::vector<std::string>& a
   return out;
 }
 
+size_t RedisProcess::pipeline(const std::vector<std::vector<std::string>>& commands) const {
+  timeval timeout{5, 0};
+  redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, timeout);
+  if (c == nullptr || c->err) {
+    if (c) redisFree(c);
+    return 0;
+  }
+  redisSetTimeout(c, timeout);
+  for (const auto& argv : commands) {
+    std::vector<const char*> args;
+    std::vector<size_t> lens;
+    for (const auto& a : argv) {
+      args.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    redisAppendCommandArgv(c, static_cast<int>(args.size()), args.data(), lens.data());
+  }
+  size_t answered = 0;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* reply = nullptr;
+    if (redisGetReply(c, &reply) != REDIS_OK || reply == nullptr) break;
+    if (static_cast<redisReply*>(reply)->type != REDIS_REPLY_ERROR) ++answered;
+    freeReplyObject(reply);
+  }
+  redisFree(c);
+  return answered;
+}
+
 }  // namespace testing_support

@@ -28,6 +28,8 @@ class RedisProcess {
 
   // Runs one command; returns the reply flattened to strings (integers printed), or {"ERR ..."}.
   std::vector<std::string> command(const std::vector<std::string>& argv) const;
+  // Runs many commands on one connection, pipelined; returns how many were answered without error.
+  size_t pipeline(const std::vector<std::vector<std::string>>& commands) const;
 
  private:
   void launch();
