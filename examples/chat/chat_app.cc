@@ -1,5 +1,7 @@
 #include "chat_app.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "superline/status.h"
 
@@ -14,12 +16,14 @@ std::string name_of(const superline::Conn& conn) {
 }  // namespace
 
 absl::StatusOr<superline::Admission> ChatApp::authenticate(const superline::Handshake& handshake) {
-  const std::string_view role = handshake.query_param("role");
-  const std::string_view name = handshake.query_param("name");
-  if (name.empty()) return absl::UnauthenticatedError("name is required");
+  const absl::StatusOr<std::string_view> role = handshake.query_param("role");
+  const absl::StatusOr<std::string_view> name = handshake.query_param("name");
+  if (!name.ok()) return name.status();  // HTTP 400: it could not be shown as it was sent
+  if (name->empty()) return absl::UnauthenticatedError("name is required");
   // The name is also the user id: to_user(name) reaches all of a person's connections.
-  if (role == "user") return Chat::admit(Chat::Role::kUser, ChatCtx{std::string(name)}, std::string(name));
-  if (role == "agent") return Chat::admit(Chat::Role::kAgent, ChatCtx{std::string(name)}, std::string(name));
+  const std::string who(*name);
+  if (role.ok() && *role == "user") return Chat::admit(Chat::Role::kUser, ChatCtx{who}, who);
+  if (role.ok() && *role == "agent") return Chat::admit(Chat::Role::kAgent, ChatCtx{who}, who);
   return absl::UnauthenticatedError("role must be user or agent");
 }
 
@@ -39,8 +43,24 @@ void ChatApp::emit_stats() {
 }
 
 void ChatApp::record_peer(const NodeStats& stats) {
+  if (stats.node().empty() || stats.node().size() > kMaxNodeName) return;
+  const auto now = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(peers_mu_);
-  peers_[stats.node()] = stats.conns();
+  auto it = peers_.find(stats.node());
+  if (it == peers_.end()) {
+    forget_stale_peers(now);
+    if (peers_.size() >= kMaxPeers) {
+      peers_.erase(std::min_element(peers_.begin(), peers_.end(), [](const auto& a, const auto& b) {
+        return a.second.heard < b.second.heard;
+      }));
+    }
+    it = peers_.emplace(stats.node(), Peer{}).first;
+  }
+  it->second = Peer{stats.conns(), now};
+}
+
+void ChatApp::forget_stale_peers(std::chrono::steady_clock::time_point now) {
+  std::erase_if(peers_, [&](const auto& peer) { return now - peer.second.heard > 3 * stats_period_; });
 }
 
 std::string ChatApp::next_id() { return absl::StrCat(server().core().node_name(), "-", ++sequence_); }
@@ -49,11 +69,15 @@ void ChatApp::publish_presence(const std::string& room, int count) {
   PresenceUpdate update;
   update.set_room(room);
   update.set_count(count);
-  server().publish(Chat::Shared::kPresence, update);
+  // Never too large to send: room names are bounded at join.
+  server().publish(Chat::Shared::kPresence, update).IgnoreError();
 }
 
 superline::Reply<JoinReply> ChatApp::join(superline::Call<JoinReply>& call, const JoinRequest& request) {
   if (request.room().empty()) return superline::error(superline::kBadRequest, "room must not be empty");
+  if (request.room().size() > kMaxRoomName) {
+    return superline::error(superline::kBadRequest, absl::StrCat("room names have at most ", kMaxRoomName, " bytes"));
+  }
   auto room = server().room(request.room());
   room.add(call.conn());
   const int members = static_cast<int>(room.size());
@@ -80,10 +104,11 @@ superline::Reply<PeersReply> ChatApp::peers(superline::Call<PeersReply>&, const 
   PeersReply reply;
   reply.set_self(server().core().node_name());
   std::lock_guard<std::mutex> lock(peers_mu_);
-  for (const auto& [node, conns] : peers_) {
+  forget_stale_peers(std::chrono::steady_clock::now());
+  for (const auto& [node, heard] : peers_) {
     PeerStats* peer = reply.add_peers();
     peer->set_node(node);
-    peer->set_conns(conns);
+    peer->set_conns(heard.conns);
   }
   return reply;
 }
@@ -94,7 +119,7 @@ void ChatApp::typing(superline::Conn& conn, const TypingSignal& event) {
   TypingNotice typing;
   typing.set_room(event.room());
   typing.set_from(name_of(conn));
-  room.broadcast_except(conn, Chat::Shared::kUserTyping, typing);
+  room.broadcast_except(conn, Chat::Shared::kUserTyping, typing).IgnoreError();  // small: a name and a room
 }
 
 superline::Reply<SendReply> ChatApp::send(superline::Call<SendReply>& call, const SendRequest& request) {
@@ -107,7 +132,8 @@ superline::Reply<SendReply> ChatApp::send(superline::Call<SendReply>& call, cons
   message.set_room(request.room());
   message.set_text(request.text());
   message.set_from(name_of(call.conn()));
-  room.broadcast(Chat::Shared::kMessage, message);
+  // Refused when the encoded message would be over the server's outbound limit: tell the sender.
+  if (absl::Status sent = room.broadcast(Chat::Shared::kMessage, message); !sent.ok()) return sent;
   SendReply reply;
   reply.set_id(next_id());
   return reply;
@@ -118,7 +144,10 @@ superline::Reply<AnnounceReply> ChatApp::announce(superline::Call<AnnounceReply>
   Announcement announcement;
   announcement.set_text(request.text());
   announcement.set_from(name_of(call.conn()));
-  server().for_role(Chat::kUser).publish(Chat::User::kAnnouncements, announcement);
+  if (absl::Status sent = server().for_role(Chat::kUser).publish(Chat::User::kAnnouncements, announcement);
+      !sent.ok()) {
+    return sent;
+  }
   AnnounceReply reply;
   reply.set_id(next_id());
   return reply;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
@@ -19,7 +20,19 @@ struct ChatCtx {
 
 class ChatApp final : public Chat::Handlers {
  public:
-  // Accepts ?role=user|agent&name=<non-empty>; anything else is refused (HTTP 401).
+  // How many other nodes `peers` lists at most, and how long a node's name may be.
+  static constexpr size_t kMaxPeers = 256;
+  static constexpr size_t kMaxNodeName = 128;
+  // The longest room name join accepts (BAD_REQUEST past it).
+  static constexpr size_t kMaxRoomName = 256;
+
+  // Every node sends its stats each `stats_period`; a peer not heard from for three periods is
+  // forgotten.
+  explicit ChatApp(std::chrono::milliseconds stats_period = std::chrono::seconds(2))
+      : stats_period_(stats_period) {}
+
+  // Accepts ?role=user|agent&name=<non-empty text>. A name that is not plain text (invalid UTF-8,
+  // control characters) is refused with HTTP 400, a missing one or another role with 401.
   static absl::StatusOr<superline::Admission> authenticate(const superline::Handshake& handshake);
 
   superline::Reply<JoinReply> join(superline::Call<JoinReply>& call, const JoinRequest& request) override;
@@ -30,18 +43,27 @@ class ChatApp final : public Chat::Handlers {
   superline::Reply<AnnounceReply> announce(superline::Call<AnnounceReply>& call,
                                            const AnnounceRequest& request) override;
 
-  // Tells the other nodes this node's connection count (chat_server also calls it every 2 s).
+  // Tells the other nodes this node's connection count (chat_server also calls it every period).
   void emit_stats();
-  // What another node said about itself.
+  // What another node said about itself. Names longer than kMaxNodeName are ignored; with
+  // kMaxPeers known, the one heard from longest ago makes room.
   void record_peer(const NodeStats& stats);
+  std::chrono::milliseconds stats_period() const { return stats_period_; }
 
  private:
+  struct Peer {
+    int32_t conns = 0;
+    std::chrono::steady_clock::time_point heard;
+  };
   std::string next_id();
   void publish_presence(const std::string& room, int count);
+  // Forgets peers not heard from for three stats periods. Needs peers_mu_.
+  void forget_stale_peers(std::chrono::steady_clock::time_point now);
 
+  const std::chrono::milliseconds stats_period_;
   std::atomic<uint64_t> sequence_{0};
   std::mutex peers_mu_;
-  std::map<std::string, int32_t> peers_;  // node name -> its last reported connection count
+  std::map<std::string, Peer> peers_;  // node name -> what it last said
 };
 
 // Installs the chat's authenticator and node stats on a server built with `app`.

@@ -1,5 +1,5 @@
 // chat_server --port P [--redis redis://H:P] [--node NAME] [--heartbeat-ms N] [--presence-ttl-ms N]
-//             [--threads N]
+//             [--threads N] [--stats-ms N] [--max-inbound-buffered-mb N]
 // Serves the chat contract on ws://127.0.0.1:P/?role=user|agent&name=NAME. Without --redis it runs on
 // the in-memory adapter; with it, nodes sharing one Redis form a cluster. Prints "listening on 127.0.0.1:<port>" once ready; stops on SIGINT/SIGTERM.
 #include <condition_variable>
@@ -20,7 +20,7 @@ namespace {
 int usage(const std::string& problem) {
   std::cerr << "chat_server: " << problem << "\n"
             << "usage: chat_server --port P [--redis redis://H:P] [--node NAME] [--heartbeat-ms N] "
-               "[--presence-ttl-ms N] [--threads N]\n";
+               "[--presence-ttl-ms N] [--threads N] [--stats-ms N] [--max-inbound-buffered-mb N]\n";
   return 2;
 }
 
@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   superline::ListenOptions listen;
   bool have_port = false;
   std::string redis_url;
+  std::chrono::milliseconds stats_period(2000);
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (i + 1 >= argc) return usage("missing value for " + std::string(flag));
@@ -54,6 +55,12 @@ int main(int argc, char** argv) {
     } else if (flag == "--threads") {
       if (!absl::SimpleAtoi(value, &number) || number < 1) return usage("bad --threads " + value);
       listen.threads = number;
+    } else if (flag == "--stats-ms") {
+      if (!absl::SimpleAtoi(value, &number) || number < 1) return usage("bad --stats-ms " + value);
+      stats_period = std::chrono::milliseconds(number);
+    } else if (flag == "--max-inbound-buffered-mb") {
+      if (!absl::SimpleAtoi(value, &number) || number < 1) return usage("bad --max-inbound-buffered-mb " + value);
+      options.max_inbound_buffered_bytes = static_cast<size_t>(number) << 20;
     } else {
       return usage("unknown flag " + std::string(flag));
     }
@@ -74,7 +81,7 @@ int main(int argc, char** argv) {
     adapter = *std::move(connected);
   }
 
-  chat::ChatApp app;
+  chat::ChatApp app(stats_period);
   chat::ChatServer server(app, options, adapter);
   chat::configure(server, app);
   server.on_error([](const absl::Status& status, const superline::ErrorInfo& info) {
@@ -89,13 +96,13 @@ int main(int argc, char** argv) {
   std::cout << "listening on " << listen.address << ":" << transport.port() << " node "
             << server.core().node_name() << std::endl;
 
-  // Node stats every 2 s, besides the ones sent on every connection change.
+  // Node stats every period, besides the ones sent on every connection change.
   std::mutex mu;
   std::condition_variable stopping;
   bool stopped = false;
   std::thread stats([&] {
     std::unique_lock<std::mutex> lock(mu);
-    while (!stopping.wait_for(lock, std::chrono::seconds(2), [&] { return stopped; })) app.emit_stats();
+    while (!stopping.wait_for(lock, stats_period, [&] { return stopped; })) app.emit_stats();
   });
   transport.wait();
   {

@@ -217,7 +217,7 @@ struct RedisShapesNode {
       : adapter(*superline::RedisAdapter::connect(options_for(redis))), server(app, {}, adapter) {
     server.authenticate([](const superline::Handshake& h) -> absl::StatusOr<superline::Admission> {
       superline::Admission a = shapes::v1::Shapes::admit(shapes::v1::Shapes::Role::kShared);
-      a.user_id = std::string(h.query_param("user"));
+      a.user_id = std::string(h.query_param("user").value_or(""));
       return a;
     });
     EXPECT_TRUE(transport.start().ok());
@@ -248,7 +248,7 @@ TEST(RedisCluster, BusAndTargetedSendsAcrossNodes) {
       [&](const shapes::v1::Tick&, std::string_view from) { echoes_on_b += from == b.server.node_id(); });
   shapes::v1::Tick tick;
   tick.set_seq(5);
-  b.server.publish(shapes::v1::Shapes::Shared::kTicker, tick);
+  EXPECT_TRUE(b.server.publish(shapes::v1::Shapes::Shared::kTicker, tick).ok());
   ASSERT_TRUE(eventually([&] {
     std::lock_guard<std::mutex> lock(mu);
     return heard == std::vector<std::string>{"5@" + b.server.node_id()};
@@ -261,13 +261,13 @@ TEST(RedisCluster, BusAndTargetedSendsAcrossNodes) {
   ASSERT_TRUE(eventually([&] { return subscribers(redis, "u:u1") == 2; }));
   shapes::v1::Text text;
   text.set_value("for u1");
-  b.server.to_user("u1").emit(shapes::v1::Shapes::Shared::kNotice, text);
+  EXPECT_TRUE(b.server.to_user("u1").emit(shapes::v1::Shapes::Shared::kNotice, text).ok());
   EXPECT_EQ(phone->read(), R"({"t":"evt","e":"notice","d":{"value":"for u1"}})");
   EXPECT_EQ(laptop->read(), R"({"t":"evt","e":"notice","d":{"value":"for u1"}})");
 
   const std::string phone_id = a.server.core().connections().at(0)->id();
   text.set_value("just the phone");
-  b.server.to_conn(phone_id).emit(shapes::v1::Shapes::Shared::kNotice, text);
+  EXPECT_TRUE(b.server.to_conn(phone_id).emit(shapes::v1::Shapes::Shared::kNotice, text).ok());
   EXPECT_EQ(phone->read(), R"({"t":"evt","e":"notice","d":{"value":"just the phone"}})");
   EXPECT_TRUE(laptop->quiet_for(200ms));
   b.server.to_conn(phone_id).close();

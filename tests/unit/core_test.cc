@@ -271,12 +271,12 @@ TEST_F(CoreTest, TopicSubscribePublishUnsubscribe) {
   EXPECT_EQ(c.outbox->last(), R"({"t":"res","i":1,"d":null})");
   shapes::v1::Tick tick;
   tick.set_seq(7);
-  server_.publish(Shapes::Shared::kTicker, tick);
+  EXPECT_TRUE(server_.publish(Shapes::Shared::kTicker, tick).ok());
   EXPECT_EQ(c.outbox->last(),
             R"({"t":"pub","c":"ticker","d":{"seq":"7","tags":[]},"nd":")" + server_.node_id() + R"("})");
   receive(c, R"({"t":"unsub","c":"ticker"})");
   const size_t before = c.outbox->texts().size();
-  server_.publish(Shapes::Shared::kTicker, tick);
+  EXPECT_TRUE(server_.publish(Shapes::Shared::kTicker, tick).ok());
   EXPECT_EQ(c.outbox->texts().size(), before);
 }
 
@@ -290,7 +290,7 @@ TEST_F(CoreTest, RoleTopicsAreOnlyInTheirRole) {
   EXPECT_EQ(member.outbox->last(), R"({"t":"res","i":3,"d":null})");
   Text text;
   text.set_value("f");
-  server_.for_role(Shapes::kMember).publish(Shapes::Member::kFeed, text);
+  EXPECT_TRUE(server_.for_role(Shapes::kMember).publish(Shapes::Member::kFeed, text).ok());
   EXPECT_TRUE(member.outbox->wait_for(R"({"t":"pub","c":"feed","d":{"value":"f"})"));
 }
 
@@ -299,7 +299,7 @@ TEST_F(CoreTest, SubscribeAuthorizerCanRefuse) {
   Client c = connect();
   receive(c, R"({"t":"sub","i":1,"c":"ticker"})");
   EXPECT_EQ(c.outbox->last(), R"({"t":"err","i":1,"code":"FORBIDDEN","m":"Subscribe denied: ticker"})");
-  server_.publish(Shapes::Shared::kTicker, shapes::v1::Tick());
+  EXPECT_TRUE(server_.publish(Shapes::Shared::kTicker, shapes::v1::Tick()).ok());
   EXPECT_EQ(c.outbox->count(R"("t":"pub")"), 0u);
 }
 
@@ -310,7 +310,7 @@ TEST_F(CoreTest, OneFanOutCarriesEachWireOnceAndRepliesOnlyTheirOwn) {
   room.add(*binary.conn);
   Text text;
   text.set_value("hello");
-  room.broadcast(Shapes::Shared::kNotice, text);
+  EXPECT_TRUE(room.broadcast(Shapes::Shared::kNotice, text).ok());
   const superline::Frame frame = binary.outbox->frames().back();
   EXPECT_EQ(frame.get(), json.outbox->frames().back().get());  // one encoding per wire, shared
   EXPECT_EQ(frame->json, R"({"t":"evt","e":"notice","d":{"value":"hello"}})");
@@ -347,7 +347,7 @@ TEST_F(CoreTest, RoomMembershipAndBroadcast) {
   EXPECT_FALSE(room.contains(*outsider.conn));
   Text text;
   text.set_value("hello");
-  room.broadcast(Shapes::Shared::kNotice, text);
+  EXPECT_TRUE(room.broadcast(Shapes::Shared::kNotice, text).ok());
   const std::string expected = R"({"t":"evt","e":"notice","d":{"value":"hello"}})";
   EXPECT_EQ(a.outbox->last(), expected);
   EXPECT_EQ(b.outbox->last(), expected);
@@ -355,7 +355,7 @@ TEST_F(CoreTest, RoomMembershipAndBroadcast) {
   // Encoded once: every recipient holds the same bytes.
   EXPECT_EQ(a.outbox->frames().back().get(), b.outbox->frames().back().get());
 
-  room.broadcast_except(*a.conn, Shapes::Shared::kNotice, text);
+  EXPECT_TRUE(room.broadcast_except(*a.conn, Shapes::Shared::kNotice, text).ok());
   EXPECT_EQ(a.outbox->count("notice"), 1u);
   EXPECT_EQ(b.outbox->count("notice"), 2u);
 
@@ -430,7 +430,7 @@ TEST_F(CoreTest, AuthenticatorDecidesAndDefaultsToShared) {
   ASSERT_TRUE(admitted.ok());
   EXPECT_EQ(admitted->role, superline::kSharedRole);
   server_.authenticate([](const superline::Handshake& h) -> absl::StatusOr<superline::Admission> {
-    if (h.query_param("token") != "t") return absl::UnauthenticatedError("bad token");
+    if (h.query_param("token").value_or("") != "t") return absl::UnauthenticatedError("bad token");
     return Shapes::admit(Shapes::Role::kAdmin);
   });
   EXPECT_FALSE(server_.core().authenticate(handshake).ok());
@@ -452,14 +452,14 @@ TEST_F(CoreTest, TwoNodesOnOneBus) {
 
   Text text;
   text.set_value("from B");
-  other.room("lobby").broadcast_except(*there.conn, Shapes::Shared::kNotice, text);
+  EXPECT_TRUE(other.room("lobby").broadcast_except(*there.conn, Shapes::Shared::kNotice, text).ok());
   EXPECT_EQ(here.outbox->last(), R"({"t":"evt","e":"notice","d":{"value":"from B"}})");
   EXPECT_EQ(there_too.outbox->count("from B"), 1u);
   EXPECT_EQ(there.outbox->count("from B"), 0u);
 
   shapes::v1::Tick tick;
   tick.set_seq(1);
-  other.publish(Shapes::Shared::kTicker, tick);
+  EXPECT_TRUE(other.publish(Shapes::Shared::kTicker, tick).ok());
   EXPECT_EQ(here.outbox->last(),
             R"({"t":"pub","c":"ticker","d":{"seq":"1","tags":[]},"nd":")" + other.node_id() + R"("})");
   EXPECT_NE(server_.node_id(), other.node_id());
@@ -493,11 +493,11 @@ TEST_F(ClusterTest, BusListenersHearEveryNodeOnceWithTheOrigin) {
                    [&](const shapes::v1::Tick& t, std::string_view from) { there.push_back(std::to_string(t.seq()) + "@" + std::string(from)); });
   shapes::v1::Tick tick;
   tick.set_seq(1);
-  server_.publish(Shapes::Shared::kTicker, tick);
+  EXPECT_TRUE(server_.publish(Shapes::Shared::kTicker, tick).ok());
   EXPECT_EQ(here, std::vector<std::string>{"1@" + server_.node_id()});  // local echo, exactly once
   EXPECT_EQ(there, std::vector<std::string>{"1@" + server_.node_id()});
   tick.set_seq(2);
-  other_.publish(Shapes::Shared::kTicker, tick);
+  EXPECT_TRUE(other_.publish(Shapes::Shared::kTicker, tick).ok());
   EXPECT_EQ(here.back(), "2@" + other_.node_id());
   EXPECT_EQ(here.size(), 2u);
   EXPECT_EQ(there.size(), 2u);
@@ -510,12 +510,12 @@ TEST_F(ClusterTest, ListenersAreIsolatedAndRemovable) {
     throw std::runtime_error("listener bug");
   });
   other_.subscribe(Shapes::Shared::kTicker, [&](const shapes::v1::Tick&, std::string_view) { ++second; });
-  server_.publish(Shapes::Shared::kTicker, shapes::v1::Tick());
+  EXPECT_TRUE(server_.publish(Shapes::Shared::kTicker, shapes::v1::Tick()).ok());
   EXPECT_EQ(first, 1);
   EXPECT_EQ(second, 1);
   EXPECT_EQ(other_errors_.size(), 1u);
   other_.unsubscribe(a);
-  server_.publish(Shapes::Shared::kTicker, shapes::v1::Tick());
+  EXPECT_TRUE(server_.publish(Shapes::Shared::kTicker, shapes::v1::Tick()).ok());
   EXPECT_EQ(first, 1);
   EXPECT_EQ(second, 2);
 }
@@ -539,14 +539,14 @@ TEST_F(ClusterTest, ToConnReachesAConnectionOnAnyNode) {
   const int publishes_before = adapter_->publishes;
   Text text;
   text.set_value("direct");
-  server_.to_conn(local.conn->id()).emit(Shapes::Shared::kNotice, text);
+  EXPECT_TRUE(server_.to_conn(local.conn->id()).emit(Shapes::Shared::kNotice, text).ok());
   EXPECT_EQ(adapter_->publishes, publishes_before);  // local: no adapter trip
   EXPECT_EQ(local.outbox->last(), R"({"t":"evt","e":"notice","d":{"value":"direct"}})");
-  server_.to_conn(remote.conn->id()).emit(Shapes::Shared::kNotice, text);
+  EXPECT_TRUE(server_.to_conn(remote.conn->id()).emit(Shapes::Shared::kNotice, text).ok());
   EXPECT_EQ(remote.outbox->last(), R"({"t":"evt","e":"notice","d":{"value":"direct"}})");
   server_.to_conn(remote.conn->id()).close();
   EXPECT_EQ(remote.outbox->close_code(), 1000);
-  server_.to_conn("nobody").emit(Shapes::Shared::kNotice, text);  // unknown: dropped, harmless
+  EXPECT_TRUE(server_.to_conn("nobody").emit(Shapes::Shared::kNotice, text).ok());  // unknown: dropped, harmless
 }
 
 TEST_F(ClusterTest, ToUserReachesEveryDeviceOnEveryNode) {
@@ -562,7 +562,7 @@ TEST_F(ClusterTest, ToUserReachesEveryDeviceOnEveryNode) {
   const int publishes_before = adapter_->publishes;
   Text text;
   text.set_value("to u1");
-  server_.to_user("u1").emit(Shapes::Shared::kNotice, text);
+  EXPECT_TRUE(server_.to_user("u1").emit(Shapes::Shared::kNotice, text).ok());
   EXPECT_EQ(adapter_->publishes, publishes_before + 1);  // always through the adapter
   EXPECT_EQ(phone.outbox->count("to u1"), 1u);
   EXPECT_EQ(laptop.outbox->count("to u1"), 1u);
@@ -604,6 +604,93 @@ TEST_F(CoreTest, ClusterQueriesNeedAnAdapterWithPresence) {
   auto count = server_.core().cluster_count();  // CountingAdapter keeps no directory
   EXPECT_EQ(count.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(std::string(count.status().message()).find("presence"), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+// A node whose frames may be at most 200 bytes on either wire.
+class OutboundLimitTest : public CoreTest {
+ protected:
+  static superline::ServerOptions small() {
+    superline::ServerOptions options;
+    options.max_outbound_message_bytes = 200;
+    return options;
+  }
+  ShapesServer limited_{app_, small(), std::make_shared<superline::MemoryAdapter>()};
+};
+
+TEST_F(OutboundLimitTest, AFanOutOverTheLimitIsRefusedToItsCallerAndSentToNobody) {
+  Client a = connect(Shapes::Role::kShared, &limited_);
+  auto room = limited_.room("r");
+  room.add(*a.conn);
+  Text text;
+  text.set_value(std::string(100, '<'));  // 100 bytes, 600 as JSON (\u003c)
+  const absl::Status refused = room.broadcast(Shapes::Shared::kNotice, text);
+  EXPECT_EQ(superline::error_code(refused), superline::kPayloadTooLarge);
+  EXPECT_EQ(a.outbox->count(R"("e":"notice")"), 0u);
+  shapes::v1::Tick tick;
+  tick.add_tags(std::string(300, 't'));
+  EXPECT_EQ(superline::error_code(limited_.publish(Shapes::Shared::kTicker, tick)), superline::kPayloadTooLarge);
+  EXPECT_EQ(superline::error_code(limited_.to_conn(a.conn->id()).emit(Shapes::Shared::kNotice, text)),
+            superline::kPayloadTooLarge);
+  EXPECT_EQ(superline::error_code(a.conn->emit(Shapes::Shared::kNotice, text)), superline::kPayloadTooLarge);
+  text.set_value("fits");
+  EXPECT_TRUE(room.broadcast(Shapes::Shared::kNotice, text).ok());
+  EXPECT_EQ(a.outbox->count(R"("e":"notice")"), 1u);
+}
+
+TEST_F(OutboundLimitTest, AReplyOverTheLimitBecomesAnError) {
+  Client a = connect(Shapes::Role::kShared, &limited_);
+  receive(a, R"({"t":"req","i":1,"m":"echo","d":{"value":")" + std::string(300, 'x') + R"("}})", &limited_);
+  EXPECT_TRUE(a.outbox->last().rfind(R"({"t":"err","i":1,"code":"PAYLOAD_TOO_LARGE","m":"the reply to 'echo')", 0) ==
+              0)
+      << a.outbox->last();
+  EXPECT_FALSE(a.outbox->close_code());
+}
+
+TEST_F(OutboundLimitTest, AFrameFromAnotherNodeOverTheLimitIsDroppedAndReported) {
+  auto bus = std::make_shared<superline::MemoryBus>();
+  ShapesServer here{app_, small(), std::make_shared<superline::MemoryAdapter>(bus)};
+  ShapesServer there{app_, {}, std::make_shared<superline::MemoryAdapter>(bus)};  // a larger limit
+  std::vector<std::string> here_errors;
+  here.on_error([&](const absl::Status& s, const superline::ErrorInfo&) { here_errors.push_back(s.ToString()); });
+  Client member = connect(Shapes::Role::kShared, &here);
+  here.room("r").add(*member.conn);
+  Text text;
+  text.set_value(std::string(500, 'x'));
+  EXPECT_TRUE(there.room("r").broadcast(Shapes::Shared::kNotice, text).ok());
+  EXPECT_EQ(member.outbox->count(R"("e":"notice")"), 0u);
+  ASSERT_EQ(here_errors.size(), 1u);
+  EXPECT_NE(here_errors[0].find("over the 200-byte limit"), std::string::npos) << here_errors[0];
+  EXPECT_FALSE(member.outbox->close_code());
+}
+
+// An adapter whose broker is away: every subscribe is answered UNAVAILABLE at once.
+class UnreachableAdapter final : public superline::Adapter {
+ public:
+  void set_handler(MessageHandler) override {}
+  void subscribe(const std::string&, Done done) override {
+    ++subscribes;
+    if (done) done(absl::UnavailableError("broker away"));
+  }
+  void unsubscribe(const std::string&) override {}
+  void publish(const std::string&, superline::Payload) override {}
+  int subscribes = 0;
+};
+
+TEST_F(CoreTest, ASubscriptionIsAnsweredWhileTheBrokerIsAway) {
+  auto away = std::make_shared<UnreachableAdapter>();
+  ShapesServer server{app_, {}, away};
+  Client a = connect(Shapes::Role::kShared, &server), b = connect(Shapes::Role::kShared, &server);
+  receive(a, R"({"t":"sub","i":1,"c":"ticker"})", &server);
+  EXPECT_EQ(a.outbox->last(), R"({"t":"res","i":1,"d":null})");
+  // The next subscriber asks the adapter again rather than waiting on an answer that will not come.
+  const int before = away->subscribes;
+  receive(b, R"({"t":"sub","i":2,"c":"ticker"})", &server);
+  EXPECT_EQ(b.outbox->last(), R"({"t":"res","i":2,"d":null})");
+  EXPECT_EQ(away->subscribes, before + 1);
 }
 
 }  // namespace

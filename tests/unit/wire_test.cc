@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "superline/wire.pb.h"
+
 namespace {
 
 TEST(WireJson, ReadsTheFieldsSuperlineUses) {
@@ -79,6 +81,37 @@ TEST(WireBinary, RefusesWhatIsNotAFrame) {
                                  superline::encode_frame(superline::Wire::kProtobuf, untyped)}) {
     EXPECT_FALSE(superline::parse_frame(superline::Wire::kProtobuf, bad).ok());
   }
+}
+
+}  // namespace
+
+namespace {
+
+TEST(WireJson, DuplicateKeysAreRefused) {
+  for (const char* bad : {R"({"t":"req","t":"sub","i":1,"c":"x"})", R"({"t":"req","i":1,"i":2,"m":"a"})",
+                          R"({"t":"req","m":"a","d":{},"d":{"x":1}})", R"({"t":"req","\u0074":"sub"})"}) {
+    auto f = superline::parse_wire_frame(bad);
+    ASSERT_FALSE(f.ok()) << bad;
+    EXPECT_EQ(f.status().message(), "malformed frame: duplicate key") << bad;
+  }
+  // Keys repeated inside nested values or inside strings are not the envelope's.
+  for (const char* good : {R"({"t":"req","i":1,"m":"a","d":{"x":1,"y":[{"x":2},{"x":3}]}})",
+                           R"({"t":"req","m":"a,\"t\":\"b\"","d":"{,,}"})", R"({"t":"ping"})"}) {
+    EXPECT_TRUE(superline::parse_wire_frame(good).ok()) << good;
+  }
+}
+
+TEST(WireBinary, TextFieldsAreAlwaysValidUtf8) {
+  superline::WireFrame frame;
+  frame.t = "err";
+  frame.code = "BAD_REQUEST";
+  frame.m = "cut in half: \xc3";
+  const std::string bytes = superline::encode_frame(superline::Wire::kProtobuf, frame);
+  superline::wire::Frame parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bytes));  // a strict proto3 parser would refuse invalid UTF-8
+  EXPECT_EQ(parsed.m(), "cut in half: \xef\xbf\xbd");
+  const std::string json = superline::encode_frame(superline::Wire::kJson, frame);
+  EXPECT_EQ(json, "{\"t\":\"err\",\"code\":\"BAD_REQUEST\",\"m\":\"cut in half: \xef\xbf\xbd\"}");
 }
 
 }  // namespace

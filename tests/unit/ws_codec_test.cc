@@ -169,5 +169,56 @@ TEST(WsCodec, ClosePayloadCutsLongReasonsOnACharacterBoundary) {
   EXPECT_EQ(feed(client_frame(0x88, payload)).got.code, 1008);  // still valid UTF-8
 }
 
+// What readers hold of incomplete messages comes out of one budget; past it the reader asking for
+// more fails with 1013, each may hold a small allowance regardless, and all is given back.
+TEST(WsCodec, IncompleteMessagesShareOneBudget) {
+  BufferBudget budget(100'000);
+  Recorder got;
+  std::string big = text(std::string(80'000, 'x'));
+  big.pop_back();  // one byte short
+  {
+    FrameReader first(1 << 20, &budget);
+    EXPECT_EQ(first.consume(big.data(), big.size(), got), 0);
+    EXPECT_GE(budget.used(), 80'000u);
+    EXPECT_EQ(budget.used(), first.charged());
+
+    FrameReader second(1 << 20, &budget);
+    std::string again = text(std::string(80'000, 'y'));
+    again.pop_back();
+    EXPECT_EQ(second.consume(again.data(), again.size(), got), kCloseTryAgainLater);
+    EXPECT_EQ(second.charged(), 0u);  // failed: holds nothing
+
+    // A frame split across segments fits the allowance even with the budget spent.
+    FrameReader healthy(1 << 20, &budget);
+    std::string small = text(std::string(2000, 's'));
+    std::string head = small.substr(0, 1000), tail = small.substr(1000);
+    EXPECT_EQ(healthy.consume(head.data(), head.size(), got), 0);
+    EXPECT_EQ(healthy.consume(tail.data(), tail.size(), got), 0);
+    EXPECT_EQ(got.messages.size(), 1u);
+
+    // The first one completes its message: what it held is given back.
+    std::string last = "x";
+    EXPECT_EQ(first.consume(last.data(), last.size(), got), 0);
+    EXPECT_EQ(got.messages.size(), 2u);
+    EXPECT_EQ(first.charged(), 0u);
+  }
+  EXPECT_EQ(budget.used(), 0u);
+}
+
+TEST(WsCodec, FragmentsCountAgainstTheBudgetToo) {
+  BufferBudget budget(50'000);
+  Recorder got;
+  FrameReader reader(1 << 20, &budget);
+  std::string start = text(std::string(10'000, 'f'), /*fin=*/false);
+  EXPECT_EQ(reader.consume(start.data(), start.size(), got), 0);
+  uint16_t failure = 0;
+  for (int i = 0; i < 10 && failure == 0; ++i) {
+    std::string more = cont(std::string(10'000, 'f'), /*fin=*/false);
+    failure = reader.consume(more.data(), more.size(), got);
+  }
+  EXPECT_EQ(failure, kCloseTryAgainLater);
+  EXPECT_LE(budget.used(), 50'000u + FrameReader::kAllowanceBytes);
+}
+
 }  // namespace
 }  // namespace superline::ws

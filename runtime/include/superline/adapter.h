@@ -33,7 +33,9 @@ class Adapter {
   // Where inbound messages go. Set once, before the first subscribe; cleared with nullptr, which
   // returns only when no call to the old handler is still running (so its owner may go away).
   virtual void set_handler(MessageHandler handler) = 0;
-  // Starts receiving `channel`; `done` runs once publishes on it reach this node (or it failed).
+  // Starts receiving `channel`; `done` runs once publishes on it reach this node, or once with an
+  // error: UNAVAILABLE at once while the broker cannot be reached (the channel stays wanted and
+  // goes live when the adapter reconnects; nobody waits for that).
   virtual void subscribe(const std::string& channel, Done done) = 0;
   virtual void unsubscribe(const std::string& channel) = 0;
   // Delivers `payload` to every node subscribed to `channel`, this one included. Errors are

@@ -6,6 +6,7 @@
 #include <any>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include "absl/status/status.h"
 #include "superline/contract.h"
 #include "superline/frame.h"
+#include "superline/status.h"
 
 namespace superline {
 
@@ -42,8 +44,9 @@ class Outbox {
 
 class Conn : public std::enable_shared_from_this<Conn> {
  public:
+  // Frames over `max_outbound_bytes` in this connection's wire are never sent to it.
   Conn(std::string id, int role, std::string_view role_name, std::any ctx, std::string user_id,
-       std::weak_ptr<Outbox> outbox, Wire wire = Wire::kJson);
+       std::weak_ptr<Outbox> outbox, Wire wire = Wire::kJson, std::size_t max_outbound_bytes = SIZE_MAX);
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;
 
@@ -64,14 +67,19 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
   // Sends a server event of the contract to this connection. Compile-time checked: E is an event
   // tag of the generated contract (Chat::Shared::kMessage) and P its message. An event of another
-  // role fails with FAILED_PRECONDITION and sends nothing.
+  // role fails with FAILED_PRECONDITION, one too large to send with PAYLOAD_TOO_LARGE; either sends
+  // nothing.
   template <class E, class P>
   absl::Status emit(E event, const P& payload);
 
-  // Sends an already encoded frame. A no-op once the transport has let the connection go.
+  // Sends an already encoded frame. A no-op once the transport has let the connection go; a frame
+  // over the connection's outbound limit is dropped and logged (callers that can answer someone
+  // check first, with check_size).
   void send(Frame frame) {
+    if (frame->in(wire_).size() > max_outbound_bytes_) return refuse_oversize(*frame);
     if (auto outbox = outbox_.lock()) outbox->send(std::move(frame));
   }
+  std::size_t max_outbound_bytes() const { return max_outbound_bytes_; }
   void close(uint16_t code = kCloseNormal, std::string_view reason = {}) {
     if (auto outbox = outbox_.lock()) outbox->close(code, reason);
   }
@@ -83,6 +91,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   friend class Server;
   friend class Room;
 
+  void refuse_oversize(const EncodedFrame& frame) const;
   bool join_channel(const std::string& channel);   // false if already a member
   bool leave_channel(const std::string& channel);  // false if not a member
   std::vector<std::string> take_channels();
@@ -95,6 +104,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   // Weak: the transport session owns itself and this connection, never the other way round.
   const std::weak_ptr<Outbox> outbox_;
   const Wire wire_;
+  const std::size_t max_outbound_bytes_;
   const std::chrono::system_clock::time_point connected_at_;
   std::atomic<int> missed_pongs_{0};
 
@@ -120,7 +130,9 @@ absl::Status Conn::emit(E, const P& payload) {
     return absl::FailedPreconditionError("event '" + std::string(E::kName) + "' is not in role '" +
                                          std::string(role_name_) + "''s surface");
   }
-  send(encode_event(E::kName, payload));
+  Frame frame = encode_event(E::kName, payload);
+  if (absl::Status fits = check_size(*frame, max_outbound_bytes_); !fits.ok()) return fits;
+  send(std::move(frame));
   return absl::OkStatus();
 }
 

@@ -6,6 +6,7 @@
 
 #include <google/protobuf/message.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -42,6 +43,10 @@ std::string encode_payload(Wire wire, const google::protobuf::Message& payload);
 // message. Unknown JSON fields are ignored unless `strict`. Malformed data is INVALID_ARGUMENT.
 absl::Status decode_payload(Wire wire, std::string_view data, google::protobuf::Message& out,
                             bool strict = false);
+
+// PAYLOAD_TOO_LARGE if an encoding `frame` carries is over `limit` bytes (a fan-out carries both, a
+// reply to one connection only its own).
+absl::Status check_size(const EncodedFrame& frame, std::size_t limit);
 
 // Fan-out frames, in both encodings.
 Frame encode_event(std::string_view event, const google::protobuf::Message& payload);

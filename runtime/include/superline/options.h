@@ -10,7 +10,7 @@
 
 namespace superline {
 
-// What happens to a frame that would take a connection's queue past max_queued_bytes.
+// What happens to a frame for a connection whose queue already holds max_queued_bytes.
 enum class SlowConsumerPolicy {
   kClose,  // close the connection with 1013, dropping what it has queued
   kDrop,   // skip the frame and count it (Server::dropped_frames); the connection stays
@@ -21,8 +21,22 @@ struct ServerOptions {
   std::string node_name;
   // Largest inbound WebSocket message; a bigger one closes the connection with 1009.
   std::size_t max_message_bytes = 1 << 20;
-  // Bytes queued for one connection before the slow-consumer policy applies.
+  // Largest WebSocket message this server sends, in either wire's encoding. What would be bigger is
+  // refused where it is made, never sent: a publish or broadcast returns PAYLOAD_TOO_LARGE to its
+  // caller (the chat example passes it on to the sender), a reply becomes an err PAYLOAD_TOO_LARGE,
+  // and a frame from another node is dropped and reported. No recipient is closed for it.
+  std::size_t max_outbound_message_bytes = 1 << 20;
+  // Memory queued for one connection (unwritten bytes plus ~50 bytes of bookkeeping a frame,
+  // control frames included) past which the slow-consumer policy applies to what comes next. A
+  // frame is always taken while the queue is under the cap, so one connection holds at most this
+  // plus one max_outbound_message_bytes frame, and a large frame never closes a reader that is
+  // keeping up.
   std::size_t max_queued_bytes = 1 << 20;
+  // Memory all connections together may hold for messages they have only partly received. A
+  // connection whose incomplete message would take more is closed with 1013 (each may hold 8 KiB
+  // regardless, so healthy clients are served while others spent it). Bounds what many slow
+  // uploads can pin: without it, 20,000 connections each 1 MiB short of a message hold ~20 GB.
+  std::size_t max_inbound_buffered_bytes = 256 << 20;
   // The kernel's send buffer per connection (SO_SNDBUF; the kernel doubles it). Bounded, a client
   // that stops reading fills it quickly and then costs the server nothing per frame until its queue
   // reaches max_queued_bytes; left to autotuning (0), it can absorb megabytes, each send to it

@@ -41,8 +41,14 @@ struct Handshake {
   absl::flat_hash_map<std::string, std::string> headers;  // names lower-cased
   std::string remote_address;
 
-  std::string_view query_param(std::string_view name) const;  // "" if absent
-  std::string_view header(std::string_view name) const;       // "" if absent
+  // The query parameter `name` as text an application can show and compare: "" when absent;
+  // INVALID_ARGUMENT when the value is not valid UTF-8 or holds a control character (CR, LF, NUL,
+  // DEL, C1; "%FF%FE" or "a%0Ab" after decoding). An authenticator returns that status as it is and
+  // the upgrade is answered 400, so no name is shown as something else than what was sent.
+  absl::StatusOr<std::string_view> query_param(std::string_view name) const;
+  // The value as the client sent it, percent-decoded, unchecked ("" if absent).
+  std::string_view raw_query_param(std::string_view name) const;
+  std::string_view header(std::string_view name) const;  // "" if absent
 };
 
 // What an authenticator grants a connection.
@@ -89,8 +95,9 @@ class Server {
   const ContractInfo& contract() const { return contract_; }
 
   Room room(std::string_view name) { return Room(*this, std::string(name)); }
-  // Fans an encoded frame out to the members of an adapter channel on every node.
-  void publish(const std::string& channel, Frame frame, std::string_view except_conn = {});
+  // Fans an encoded frame out to the members of an adapter channel on every node. PAYLOAD_TOO_LARGE,
+  // publishing nothing, if the frame is over ServerOptions::max_outbound_message_bytes.
+  absl::Status publish(const std::string& channel, Frame frame, std::string_view except_conn = {});
   // Sends a node-to-node event to every other node (never this one).
   void emit_server(std::string_view event, const google::protobuf::Message& payload);
   // A server-side listener: the payload, parsed against the contract, and the sending node's id.
@@ -110,9 +117,9 @@ class Server {
   void echo_topic(std::string_view topic, const google::protobuf::Message& payload);
 
   // Targeted sends, reaching a connection or all of a user's connections on whichever node they are:
-  // an encoded frame, or a close.
-  void send_to_conn(std::string_view conn_id, Frame frame);
-  void send_to_user(std::string_view user_id, Frame frame);
+  // an encoded frame (PAYLOAD_TOO_LARGE, sending nothing, past the outbound limit), or a close.
+  absl::Status send_to_conn(std::string_view conn_id, Frame frame);
+  absl::Status send_to_user(std::string_view user_id, Frame frame);
   void close_conn(std::string_view conn_id);
   void close_user(std::string_view user_id);
 

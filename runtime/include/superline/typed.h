@@ -1,5 +1,6 @@
 // The typed server facade the generated <Contract>Server derives from. Every fan-out takes a tag of the
-// generated contract (Chat::Shared::kMessage) and its message, checked at compile time:
+// generated contract (Chat::Shared::kMessage) and its message, checked at compile time, and returns
+// PAYLOAD_TOO_LARGE, sending nothing, when the encoded frame is over the outbound limit:
 //   room(name).broadcast    shared events only (a room mixes roles)
 //   publish                 shared topics only
 //   for_role(R).publish     role R's topics only
@@ -50,25 +51,25 @@ class TypedRoom {
 
   // Sends a shared event to every member on every node; encoded once.
   template <class E, class P>
-  void broadcast(E event, const P& payload) const {
-    broadcast_except(std::string_view(), event, payload);
+  absl::Status broadcast(E event, const P& payload) const {
+    return broadcast_except(std::string_view(), event, payload);
   }
   // Same, skipping one connection (typically the sender).
   template <class E, class P>
-  void broadcast_except(const Conn& except, E event, const P& payload) const {
-    broadcast_except(std::string_view(except.id()), event, payload);
+  absl::Status broadcast_except(const Conn& except, E event, const P& payload) const {
+    return broadcast_except(std::string_view(except.id()), event, payload);
   }
 
  private:
   template <class E, class P>
-  void broadcast_except(std::string_view except, E, const P& payload) const {
+  absl::Status broadcast_except(std::string_view except, E, const P& payload) const {
     static_assert(E::kKind == MethodKind::kEvent,
                   "room broadcast takes a server event (use publish for topics)");
     static_assert(E::kRoleIndex == kSharedRole,
                   "room broadcast takes shared events only: a room mixes roles, so a role-only event "
                   "could reach a connection whose role does not have it");
     internal::check_payload<E, P>();
-    room_.broadcast_frame(encode_event(E::kName, payload), except);
+    return room_.broadcast_frame(encode_event(E::kName, payload), except);
   }
 
   Room room_;
@@ -81,13 +82,13 @@ class RoleScope {
   explicit RoleScope(Server& server) : server_(server) {}
 
   template <class E, class P>
-  void publish(E, const P& payload) {
+  absl::Status publish(E, const P& payload) {
     static_assert(E::kKind == MethodKind::kTopic, "for_role(R).publish takes a topic");
     static_assert(E::kRoleIndex == R::kRoleIndex, "for_role(R).publish takes role R's own topics only");
     internal::check_payload<E, P>();
     const std::string_view ns = Contract::info().roles[R::kRoleIndex];
-    server_.publish(internal::topic_channel(ns, E::kName),
-                    encode_publish(E::kName, payload, server_.node_id()));
+    return server_.publish(internal::topic_channel(ns, E::kName),
+                           encode_publish(E::kName, payload, server_.node_id()));
   }
 
  private:
@@ -104,14 +105,16 @@ class ContractServer {
 
   // Publishes a shared topic to its subscribers on every node.
   template <class E, class P>
-  void publish(E, const P& payload) {
+  absl::Status publish(E, const P& payload) {
     static_assert(E::kKind == MethodKind::kTopic, "publish takes a topic");
     static_assert(E::kRoleIndex == kSharedRole,
                   "publish takes shared topics only; publish a role's topic with for_role(R).publish");
     internal::check_payload<E, P>();
+    Frame frame = encode_publish(E::kName, payload, core_.node_id());
+    if (absl::Status fits = check_size(*frame, core_.options().max_outbound_message_bytes); !fits.ok())
+      return fits;
     core_.echo_topic(E::kName, payload);  // this node's bus listeners, in-process, exactly once
-    core_.publish(internal::topic_channel("shared", E::kName),
-                  encode_publish(E::kName, payload, core_.node_id()));
+    return core_.publish(internal::topic_channel("shared", E::kName), std::move(frame));
   }
 
   // Cluster bus: handler(const Payload&, std::string_view from_node) runs for every publish of the
@@ -133,11 +136,11 @@ class ContractServer {
   class Target {
    public:
     template <class E, class P>
-    void emit(E, const P& payload) {
+    absl::Status emit(E, const P& payload) {
       static_assert(E::kKind == MethodKind::kEvent, "emit takes a server event of the contract");
       internal::check_payload<E, P>();
       Frame frame = encode_event(E::kName, payload);
-      user_ ? core_.send_to_user(id_, std::move(frame)) : core_.send_to_conn(id_, std::move(frame));
+      return user_ ? core_.send_to_user(id_, std::move(frame)) : core_.send_to_conn(id_, std::move(frame));
     }
     void close() { user_ ? core_.close_user(id_) : core_.close_conn(id_); }
 

@@ -90,6 +90,21 @@ for _, m in ipairs(redis.call('SMEMBERS', 'sl:user:' .. ARGV[1])) do
 end
 return 0)lua";
 
+// Makes a node's connection entries exactly ARGV[2..] (connection, user pairs): what it wrote
+// before is removed first, so connections that closed while the node could not reach Redis vanish.
+constexpr char kReplaceNodeConnsScript[] = R"lua(
+local node = ARGV[1]
+local old = redis.call('HGETALL', 'sl:conns:' .. node)
+for i = 1, #old, 2 do
+  if old[i + 1] ~= '' then redis.call('SREM', 'sl:user:' .. old[i + 1], node .. '\t' .. old[i]) end
+end
+redis.call('DEL', 'sl:conns:' .. node)
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', 'sl:conns:' .. node, ARGV[i], ARGV[i + 1])
+  if ARGV[i + 1] ~= '' then redis.call('SADD', 'sl:user:' .. ARGV[i + 1], node .. '\t' .. ARGV[i]) end
+end
+return 1)lua";
+
 constexpr char kClearNodeScript[] = R"lua(
 local conns = redis.call('HGETALL', 'sl:conns:' .. ARGV[1])
 for i = 1, #conns, 2 do
@@ -198,9 +213,15 @@ class RedisAdapter::Impl {
 
   void subscribe(const std::string& channel, Done done) {
     net::post(ioc_, [this, channel, done = std::move(done)]() mutable {
-      wanted_.insert(channel);
+      wanted_.insert(channel);  // subscribed again on every reconnect
+      if (!sub_.ready) {
+        // Nobody waits for Redis to come back: the caller learns now, and the channel goes live
+        // with the reconnect.
+        if (done) done(absl::UnavailableError("Redis is unreachable; subscribed once it is back"));
+        return;
+      }
       if (done) waiting_[channel].push_back(std::move(done));
-      if (sub_.ready) send_subscribe({channel});
+      send_subscribe({channel});
     });
   }
 
@@ -328,6 +349,14 @@ class RedisAdapter::Impl {
     (void)link.fd.release();  // hiredis closes its own socket
     link.reading = link.writing = link.want_read = link.want_write = false;
     if (&link == &pub_) ping_outstanding_ = false;
+    if (&link == &sub_) {
+      // Subscriptions sent on the lost connection will never be confirmed.
+      auto waiting = std::move(waiting_);
+      waiting_.clear();
+      for (auto& [channel, callbacks] : waiting) {
+        for (auto& done : callbacks) done(absl::UnavailableError("Redis went away before confirming"));
+      }
+    }
     update_health();
     if (!closing_) net::post(ioc_, [this] { schedule_reconnect(); });
   }
@@ -351,9 +380,10 @@ class RedisAdapter::Impl {
     }
     if (&link == &pub_) {
       send_ping();  // the publish link counts as up once Redis answers
-      // A restarted Redis lost this node's presence: write it all again.
+      // Redis may have lost this node's presence (restarted) or kept entries of connections that
+      // closed while it was unreachable: make it what is live now.
       write_beat();
-      for (const auto& [conn, entry] : local_conns_) write_conn(entry.node, conn, entry.user);
+      replace_conns();
     }
     update_health();
   }
@@ -437,6 +467,17 @@ class RedisAdapter::Impl {
             {"SET", "sl:alive:" + beat_->node, beat_->name, "PX", std::to_string(beat_->ttl.count())},
             nullptr);
     command(pub_.ctx, {"SADD", "sl:nodes", beat_->node}, nullptr);
+  }
+
+  void replace_conns() {
+    if (!beat_ || !pub_.ready) return;
+    std::vector<std::string> args = {"EVAL", kReplaceNodeConnsScript, "0", beat_->node};
+    args.reserve(4 + 2 * local_conns_.size());
+    for (const auto& [conn, entry] : local_conns_) {
+      args.push_back(conn);
+      args.push_back(entry.user);
+    }
+    command(pub_.ctx, std::move(args), nullptr);
   }
 
   void write_conn(const std::string& node, const std::string& conn, const std::string& user) {

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 
+#include "log.h"
+#include "text.h"
+
 namespace superline {
 
 Conn::Conn(std::string id, int role, std::string_view role_name, std::any ctx, std::string user_id,
-           std::weak_ptr<Outbox> outbox, Wire wire)
+           std::weak_ptr<Outbox> outbox, Wire wire, std::size_t max_outbound_bytes)
     : id_(std::move(id)),
       role_(role),
       role_name_(role_name),
@@ -13,7 +16,15 @@ Conn::Conn(std::string id, int role, std::string_view role_name, std::any ctx, s
       user_id_(std::move(user_id)),
       outbox_(std::move(outbox)),
       wire_(wire),
+      max_outbound_bytes_(max_outbound_bytes),
       connected_at_(std::chrono::system_clock::now()) {}
+
+void Conn::refuse_oversize(const EncodedFrame& frame) const {
+  static KindThrottle throttle;
+  log_throttled(throttle, LogLevel::kWarning,
+                cat("dropped a ", frame.in(wire_).size(), "-byte frame for connection ", clip(id_), ": over its ",
+                    max_outbound_bytes_, "-byte outbound limit"));
+}
 
 bool Conn::take_token(double per_second) {
   const auto now = std::chrono::steady_clock::now();

@@ -3,6 +3,9 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
+
+#include "superline/status.h"
 #include "text.h"
 #include "wire.h"
 
@@ -45,6 +48,12 @@ Frame encode_both(WireFrame frame, const google::protobuf::Message& payload) {
 
 std::string encode_payload(Wire wire, const google::protobuf::Message& payload) {
   return wire == Wire::kJson ? payload_json(payload) : payload.SerializeAsString();
+}
+
+absl::Status check_size(const EncodedFrame& frame, std::size_t limit) {
+  const std::size_t size = std::max(frame.json.size(), frame.binary.size());
+  if (size <= limit) return absl::OkStatus();
+  return error(kPayloadTooLarge, cat("the frame would be ", size, " bytes, over the ", limit, "-byte limit"));
 }
 
 Frame encode_event(std::string_view event, const google::protobuf::Message& payload) {

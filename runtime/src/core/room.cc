@@ -26,8 +26,8 @@ std::size_t Room::size() const { return server_.local_members(channel_); }
 
 std::vector<std::string> Room::members() const { return server_.local_member_ids(channel_); }
 
-void Room::broadcast_frame(Frame frame, std::string_view except_conn) const {
-  server_.publish(channel_, std::move(frame), except_conn);
+absl::Status Room::broadcast_frame(Frame frame, std::string_view except_conn) const {
+  return server_.publish(channel_, std::move(frame), except_conn);
 }
 
 }  // namespace superline

@@ -6,6 +6,7 @@
 #include <exception>
 #include <random>
 
+#include "log.h"
 #include "superline/channel.pb.h"
 #include "superline/rendezvous.h"
 #include "superline/status.h"
@@ -104,11 +105,21 @@ Frame reply_frame(Wire wire, std::string_view id, const google::protobuf::Messag
 struct Server::Channel {
   absl::flat_hash_map<std::string, std::shared_ptr<Conn>> members;  // by connection id
   absl::flat_hash_map<uint64_t, Listener> listeners;                // cluster bus, shared topics only
-  bool live = false;                                                // the adapter confirmed the subscription
-  std::vector<std::function<void(absl::Status)>> waiting;           // callers waiting for `live`
+  bool live = false;         // the adapter confirmed the subscription
+  bool subscribing = false;  // an adapter subscribe is waiting for its answer
+  std::vector<std::function<void(absl::Status)>> waiting;  // callers waiting for `live`
 };
 
-std::string_view Handshake::query_param(std::string_view name) const {
+absl::StatusOr<std::string_view> Handshake::query_param(std::string_view name) const {
+  const std::string_view value = raw_query_param(name);
+  if (!is_plain_text(value)) {
+    return absl::InvalidArgumentError(
+        cat("query parameter '", clip(repair_utf8(name)), "' is not valid UTF-8 text without control characters"));
+  }
+  return value;
+}
+
+std::string_view Handshake::raw_query_param(std::string_view name) const {
   auto it = query.find(absl_view(name));
   return it == query.end() ? std::string_view() : std::string_view(it->second);
 }
@@ -125,6 +136,7 @@ Server::Server(const ContractInfo& contract, Dispatch dispatch, ServerOptions op
       options_(std::move(options)),
       node_id_(random_uuid()),
       adapter_(adapter ? std::move(adapter) : std::make_shared<MemoryAdapter>()) {
+  route_protobuf_log();
   if (options_.node_name.empty()) options_.node_name = node_id_.substr(0, 8);
   surfaces_.resize(contract_.roles.size());
   for (const MethodInfo& m : contract_.methods) {
@@ -191,7 +203,8 @@ std::shared_ptr<Conn> Server::open(Admission admission, std::shared_ptr<Outbox> 
   const int role = admission.role;
   std::string id = admission.conn_id.empty() ? random_uuid() : std::move(admission.conn_id);
   auto conn = std::make_shared<Conn>(std::move(id), role, contract_.roles[role], std::move(admission.ctx),
-                                     std::move(admission.user_id), std::move(outbox), wire);
+                                     std::move(admission.user_id), std::move(outbox), wire,
+                                     options_.max_outbound_message_bytes);
   {
     std::lock_guard<std::mutex> lock(conns_mu_);
     if (!conns_.try_emplace(conn->id(), conn).second) return nullptr;  // duplicate id
@@ -420,7 +433,9 @@ void Server::handle_subscribe(const std::shared_ptr<Conn>& conn, std::string_vie
     }
   }
   join(conn, channel, [conn, id = std::string(id)](absl::Status live) {
-    if (live.ok()) {
+    // UNAVAILABLE: the adapter cannot reach its broker now. The subscription stands and goes live
+    // when it is back (at most once: what is published meanwhile is lost), as a room joined now does.
+    if (live.ok() || absl::IsUnavailable(live)) {
       conn->send(reply_frame(conn->wire(), id, nullptr));
     } else {
       conn->send(error_frame(conn->wire(), id, error(kInternal, "subscription failed")));
@@ -456,10 +471,7 @@ void Server::add_interest(const std::string& channel, const std::shared_ptr<Conn
     {
       std::lock_guard<std::mutex> lock(channels_mu_);
       auto& slot = channels_[channel];
-      if (!slot) {
-        slot = std::make_unique<Channel>();
-        subscribe = true;
-      }
+      if (!slot) slot = std::make_unique<Channel>();
       if (conn) {
         slot->members[conn->id()] = conn;
       } else {
@@ -467,8 +479,11 @@ void Server::add_interest(const std::string& channel, const std::shared_ptr<Conn
       }
       if (slot->live) {
         live_now = true;
-      } else if (live) {
-        slot->waiting.push_back(std::move(live));
+      } else {
+        if (live) slot->waiting.push_back(std::move(live));
+        // A new channel, or one whose last subscribe failed (its broker was away): ask (again).
+        subscribe = !slot->subscribing;
+        slot->subscribing = true;
       }
     }
     if (subscribe) {
@@ -479,6 +494,7 @@ void Server::add_interest(const std::string& channel, const std::shared_ptr<Conn
           auto it = channels_.find(channel);
           if (it == channels_.end()) return;
           it->second->live = status.ok();
+          it->second->subscribing = false;
           waiting.swap(it->second->waiting);
         }
         for (auto& callback : waiting) callback(status);
@@ -570,13 +586,20 @@ void Server::publish_personal(const std::string& channel, Frame frame, bool clos
   adapter_->publish(channel, std::make_shared<const std::string>(message.SerializeAsString()));
 }
 
-void Server::send_to_conn(std::string_view conn_id, Frame frame) {
-  if (auto conn = find(conn_id)) return conn->send(std::move(frame));  // local: no adapter trip
-  publish_personal(cat("c:", conn_id), std::move(frame), false);
+absl::Status Server::send_to_conn(std::string_view conn_id, Frame frame) {
+  if (absl::Status fits = check_size(*frame, options_.max_outbound_message_bytes); !fits.ok()) return fits;
+  if (auto conn = find(conn_id)) {
+    conn->send(std::move(frame));  // local: no adapter trip
+  } else {
+    publish_personal(cat("c:", conn_id), std::move(frame), false);
+  }
+  return absl::OkStatus();
 }
 
-void Server::send_to_user(std::string_view user_id, Frame frame) {
+absl::Status Server::send_to_user(std::string_view user_id, Frame frame) {
+  if (absl::Status fits = check_size(*frame, options_.max_outbound_message_bytes); !fits.ok()) return fits;
   publish_personal(cat("u:", user_id), std::move(frame), false);  // a user may be on many nodes
+  return absl::OkStatus();
 }
 
 void Server::close_conn(std::string_view conn_id) {
@@ -601,13 +624,16 @@ std::vector<std::string> Server::local_member_ids(const std::string& channel) co
   return out;
 }
 
-void Server::publish(const std::string& channel, Frame frame, std::string_view except_conn) {
+absl::Status Server::publish(const std::string& channel, Frame frame, std::string_view except_conn) {
+  // Checked once here, where the publisher can be told, rather than by each recipient's queue.
+  if (absl::Status fits = check_size(*frame, options_.max_outbound_message_bytes); !fits.ok()) return fits;
   channel::ChannelMessage message;
   message.set_json(frame->json);
   message.set_binary(frame->binary);
   message.set_origin(node_id_);
   if (!except_conn.empty()) message.set_except_conn(std::string(except_conn));
   adapter_->publish(channel, std::make_shared<const std::string>(message.SerializeAsString()));
+  return absl::OkStatus();
 }
 
 // ---- Node-to-node events ----
@@ -700,6 +726,12 @@ void Server::on_adapter_message(std::string_view channel, const Payload& payload
   auto frame = std::make_shared<EncodedFrame>();
   frame->json = std::move(*message.mutable_json());
   frame->binary = std::move(*message.mutable_binary());
+  // The publishing node checked its own limit; another node's may be larger than ours.
+  if (absl::Status fits = check_size(*frame, options_.max_outbound_message_bytes); !fits.ok()) {
+    return report(absl::ResourceExhaustedError(cat("dropped a frame on ", clip(channel), " from node ",
+                                                   clip(message.origin()), ": ", std_view(fits.message()))),
+                  {"channel", channel, {}});
+  }
   for (const auto& conn : recipients) conn->send(frame);
 }
 
@@ -719,7 +751,13 @@ void PendingReply::reply(const google::protobuf::Message& value) {
   if (!claim()) return;
   auto conn = conn_.lock();
   if (!conn) return;
-  conn->send(reply_frame(conn->wire(), request_id_, &value));
+  Frame frame = reply_frame(conn->wire(), request_id_, &value);
+  if (absl::Status fits = check_size(*frame, conn->max_outbound_bytes()); !fits.ok()) {
+    frame = error_frame(conn->wire(), request_id_, error(kPayloadTooLarge, cat("the reply to '", clip(method_),
+                                                                               "' is too large to send: ",
+                                                                               std_view(fits.message()))));
+  }
+  conn->send(std::move(frame));
 }
 
 void PendingReply::fail(const absl::Status& status) {

@@ -11,8 +11,16 @@
 
 namespace superline {
 
-// Appends `text` as a JSON string literal, quotes included.
+// Appends `text` as a JSON string literal, quotes included. Bytes that are not UTF-8 become U+FFFD,
+// so the literal is valid in a text frame whatever `text` holds.
 void append_json_string(std::string& out, std::string_view text);
+
+// Whether `text` is valid UTF-8 (no overlong forms, surrogates, or code points past U+10FFFF).
+bool is_utf8(std::string_view text);
+// `text` with each byte that does not begin a valid UTF-8 sequence replaced by U+FFFD.
+std::string repair_utf8(std::string_view text);
+// Valid UTF-8 without control characters (C0, DEL, C1): text that shows as exactly what it is.
+bool is_plain_text(std::string_view text);
 
 inline std::string_view std_view(absl::string_view s) { return {s.data(), s.size()}; }
 inline absl::string_view absl_view(std::string_view s) { return {s.data(), s.size()}; }

@@ -21,6 +21,42 @@ bool read_string(const json::object& obj, std::string_view key, std::string& out
   return true;
 }
 
+// How many members the text of a valid JSON object writes at its top level, duplicates included:
+// the commas outside nested values and strings, plus one. Boost.JSON keeps the last of duplicate
+// keys; we refuse them instead, so no reader of a frame can take it for another.
+size_t members_written(std::string_view text) {
+  size_t commas = 0;
+  int depth = 0;
+  bool empty = true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    switch (text[i]) {
+      case '"':
+        if (depth == 1) empty = false;
+        for (++i; i < text.size() && text[i] != '"'; ++i) {
+          if (text[i] == '\\') ++i;
+        }
+        break;
+      case '{':
+      case '[':
+        ++depth;
+        break;
+      case '}':
+      case ']':
+        --depth;
+        break;
+      case ',':
+        if (depth == 1) ++commas;
+        break;
+      default:
+        break;
+    }
+  }
+  return empty ? 0 : commas + 1;
+}
+
+// A proto3 string field must hold UTF-8, or the peer's parser refuses the whole frame.
+std::string text_field(std::string_view text) { return is_utf8(text) ? std::string(text) : repair_utf8(text); }
+
 using BinaryFrame = wire::Frame;
 
 // Frame type names, indexed by wire::Frame::Type.
@@ -56,11 +92,11 @@ std::string encode_binary_frame(const WireFrame& frame) {
   }
   uint64_t id = 0;
   if (!frame.i.empty() && absl::SimpleAtoi(absl_view(frame.i), &id)) out.set_i(id);
-  out.set_m(frame.m);
-  out.set_c(frame.c);
-  out.set_e(frame.e);
-  out.set_code(frame.code);
-  out.set_nd(frame.nd);
+  out.set_m(text_field(frame.m));
+  out.set_c(text_field(frame.c));
+  out.set_e(text_field(frame.e));
+  out.set_code(text_field(frame.code));
+  out.set_nd(text_field(frame.nd));
   if (frame.has_d) out.set_d(frame.d);
   return out.SerializeAsString();
 }
@@ -110,6 +146,7 @@ absl::StatusOr<WireFrame> parse_wire_frame(std::string_view text) {
   if (ec) return absl::InvalidArgumentError("malformed frame: " + ec.message());
   if (!root.is_object()) return absl::InvalidArgumentError("malformed frame: not a JSON object");
   const json::object& obj = root.get_object();
+  if (members_written(text) != obj.size()) return absl::InvalidArgumentError("malformed frame: duplicate key");
 
   WireFrame frame;
   if (!read_string(obj, "t", frame.t) || frame.t.empty()) {

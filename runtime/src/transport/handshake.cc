@@ -1,9 +1,48 @@
 #include "handshake.h"
 
+#include <boost/beast/websocket/rfc6455.hpp>
+
 #include "absl/strings/ascii.h"
 #include "text.h"
 
 namespace superline {
+
+namespace http = boost::beast::http;
+
+std::optional<Refusal> check_upgrade(const UpgradeRequest& request) {
+  if (!boost::beast::websocket::is_upgrade(request))
+    return Refusal{http::status::bad_request, "expected a WebSocket upgrade\n"};
+  if (request.find(http::field::host) == request.end())
+    return Refusal{http::status::bad_request, "missing Host header\n"};
+  if (request[http::field::sec_websocket_version] != "13") return Refusal{http::status::upgrade_required, ""};
+  const auto key = request[http::field::sec_websocket_key];
+  if (!valid_websocket_key(std::string_view(key.data(), key.size())))
+    return Refusal{http::status::bad_request, "bad Sec-WebSocket-Key\n"};
+  return std::nullopt;
+}
+
+bool valid_websocket_key(std::string_view key) {
+  if (key.size() != 24 || key.substr(22) != "==") return false;
+  for (char c : key.substr(0, 22)) {
+    if (!absl::ascii_isalnum(c) && c != '+' && c != '/') return false;
+  }
+  return true;
+}
+
+http::status refusal_status(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return http::status::bad_request;
+    case absl::StatusCode::kPermissionDenied:
+      return http::status::forbidden;
+    case absl::StatusCode::kResourceExhausted:
+      return http::status::too_many_requests;
+    case absl::StatusCode::kUnavailable:
+      return http::status::service_unavailable;
+    default:
+      return http::status::unauthorized;
+  }
+}
 
 std::string percent_decode(std::string_view in) {
   std::string out;
@@ -25,8 +64,7 @@ std::string percent_decode(std::string_view in) {
   return out;
 }
 
-Handshake read_handshake(const boost::beast::http::request<boost::beast::http::empty_body>& request,
-                         std::string remote_address) {
+Handshake read_handshake(const UpgradeRequest& request, std::string remote_address) {
   Handshake handshake;
   std::string_view target(request.target().data(), request.target().size());
   const size_t q = target.find('?');

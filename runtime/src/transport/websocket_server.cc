@@ -2,7 +2,6 @@
 // reads the HTTP upgrade (Beast's parser) under the handshake timeout, asks the core to authenticate
 // it, then reads frames into Server::receive and writes frames queued by any thread.
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <algorithm>
 #include <boost/asio.hpp>
@@ -22,8 +21,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "handshake.h"
+#include "log.h"
 #include "superline/websocket.h"
 #include "text.h"
+#include "write_queue.h"
 #include "ws_codec.h"
 
 namespace superline {
@@ -87,22 +88,26 @@ char* read_scratch() {
 // codec (ws_codec.h) on the raw socket.
 //
 // Writes. Every outbound byte -- the 101 response, data frames, pongs and the close frame -- goes
-// through one queue, so nothing can interleave (the reason not to let Beast's websocket::stream
-// write its own pong/close frames beside ours). Other threads hand frames over through a small
-// locked inbox and post one drain per batch; the drain moves the whole batch into the queue and
-// writes it with one sendmsg: each frame is a header of 2-10 bytes built here plus the payload
-// shared by every recipient, so a broadcast is never copied per connection. Only when the kernel's
-// send buffer is full does the session wait for writability.
+// through one WriteQueue, so nothing can interleave (the reason not to let Beast's websocket::stream
+// write its own pong/close frames beside ours), and everything queued counts against the queue cap,
+// pongs included. Other threads hand frames over through a small locked inbox and post one drain
+// per batch; the drain moves the whole batch into the queue and writes it with one sendmsg: each
+// frame is a header of 2-10 bytes built here plus the payload shared by every recipient, so a
+// broadcast is never copied per connection. Only when the kernel's send buffer is full does the
+// session wait for writability.
 //
 // Reads. The session waits for readability holding no buffer, reads into the thread's scratch
-// buffer and parses in place; an idle connection keeps nothing but its socket and this object.
+// buffer and parses in place; an idle connection keeps nothing but its socket and this object. What
+// it must keep of an incomplete message is charged to the transport's shared BufferBudget.
 class Session final : public Outbox, public ws::FrameSink, public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server& server, std::shared_ptr<ConnectionCounts> counts)
+  Session(tcp::socket socket, Server& server, std::shared_ptr<ConnectionCounts> counts,
+          std::shared_ptr<ws::BufferBudget> budget)
       : socket_(std::move(socket)),
         server_(server),
         counts_(std::move(counts)),
-        reader_(server.options().max_message_bytes) {}
+        budget_(std::move(budget)),
+        reader_(server.options().max_message_bytes, budget_.get()) {}
   ~Session() override {
     if (counted_) counts_->remove(counted_ip_);
   }
@@ -142,16 +147,6 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     net::steady_timer deadline;
   };
 
-  // One queued write: a header built for this connection, then bytes shared with other queues
-  // (`bytes` points into `frame`, at this connection's encoding).
-  struct Pending {
-    Frame frame;
-    const std::string* bytes;
-    uint8_t header[ws::kMaxHeaderBytes];
-    uint8_t header_size;
-    size_t size() const { return header_size + bytes->size(); }
-  };
-
   // ---- The upgrade ----
   void read_upgrade() {
     upgrade_ = std::make_unique<Upgrade>(socket_.get_executor());
@@ -168,12 +163,8 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     if (ec == http::error::header_limit) return reject(http::status::request_header_fields_too_large, "");
     if (ec) return cut();  // timeout, garbage or early close: nothing was upgraded, nothing to report
     const auto& request = upgrade_->parser.get();
-    if (!websocket::is_upgrade(request))
-      return reject(http::status::bad_request, "expected a WebSocket upgrade\n");
-    if (request[http::field::sec_websocket_version] != "13")
-      return reject(http::status::upgrade_required, "");
+    if (auto refusal = check_upgrade(request)) return reject(refusal->status, std::string(refusal->body));
     const beast::string_view key = request[http::field::sec_websocket_key];
-    if (key.size() != 24) return reject(http::status::bad_request, "bad Sec-WebSocket-Key\n");
     if (!origin_allowed(request[http::field::origin]))
       return reject(http::status::forbidden, "origin not allowed\n");
     const std::string ip = remote_ip();
@@ -181,7 +172,10 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     counted_ = true;
     if (counts_->per_ip()) counted_ip_ = ip;
     absl::StatusOr<Admission> admission = server_.authenticate(read_handshake(request, ip));
-    if (!admission.ok()) return reject(http::status::unauthorized, "");
+    if (!admission.ok()) {
+      const std::string_view why = std_view(admission.status().message());
+      return reject(refusal_status(admission.status()), why.empty() ? "" : cat(clip(repair_utf8(why)), "\n"));
+    }
 
     // Beast's own RFC 6455 helper: base64(SHA-1(key + GUID)).
     websocket::detail::sec_ws_accept_type accept;
@@ -230,6 +224,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     http::response<http::string_body> res(status, 11);
     res.set(http::field::server, "superline");
     res.set(http::field::connection, "close");
+    if (!body.empty()) res.set(http::field::content_type, "text/plain; charset=utf-8");
     if (status == http::status::upgrade_required) res.set(http::field::sec_websocket_version, "13");
     res.body() = std::move(body);
     res.prepare_payload();
@@ -267,16 +262,23 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
 
   void consume(char* data, size_t size) {
     const uint16_t failure = reader_.consume(data, size, *this);
-    if (failure != 0)
-      begin_close(failure, failure == ws::kCloseMessageTooBig ? "message too big" : "protocol error");
+    if (failure == 0) return;
+    begin_close(failure, failure == ws::kCloseMessageTooBig   ? "message too big"
+                         : failure == ws::kCloseTryAgainLater ? "server busy: inbound buffers are full"
+                                                              : "protocol error");
   }
 
   // ---- FrameSink ----
   void on_message(std::string_view data, bool) override {
-    if (conn_ && !closing_) server_.receive(conn_, data);
+    if (!conn_ || closing_) return;
+    const LogScope scope(log_throttle_, conn_->id());  // what protobuf says of these bytes is throttled
+    server_.receive(conn_, data);
   }
   void on_ping(std::string_view payload) override {
-    if (!closing_) enqueue_control(ws::kPong, std::string(payload));
+    if (closing_) return;
+    // A pong counts against the cap like any frame: a peer that pings without reading is closed.
+    if (over_cap()) return begin_close(kCloseTryAgainLater, "slow consumer");
+    enqueue_control(ws::kPong, std::string(payload));
     flush();
   }
   void on_close(uint16_t code, std::string_view) override {
@@ -300,29 +302,30 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     if (draining_.capacity() > 8) draining_.shrink_to_fit();
   }
 
+  // Whether the queue holds the cap or more: the slow-consumer policy applies to the next frame.
+  // Under the cap a frame is always taken, so a large one never closes a reader that keeps up.
+  bool over_cap() const { return queue_.charged_bytes() >= server_.options().max_queued_bytes; }
+
   void enqueue(Frame frame) {
     if (!conn_ || closing_) return;
-    const std::string& bytes = frame->in(wire_);
-    if (queued_bytes_ + bytes.size() > server_.options().max_queued_bytes) {
+    if (over_cap()) {
       if (server_.options().slow_consumer == SlowConsumerPolicy::kDrop) return server_.count_dropped_frame();
       // A slow consumer must not hold memory or delay anyone else: drop what is queued and leave.
-      // A frame already partly written stays, or the stream would be cut mid-frame.
-      const size_t keep = head_ + (offset_ > 0 ? 1 : 0);
-      for (size_t i = keep; i < queue_.size(); ++i) queued_bytes_ -= queue_[i].size();
-      queue_.resize(keep);
+      queue_.drop_unstarted();
       return begin_close(kCloseTryAgainLater, "slow consumer");
     }
-    push(std::move(frame), bytes, wire_ == Wire::kJson ? ws::kText : ws::kBinary);
+    const std::string& bytes = frame->in(wire_);
+    queue_.push(std::move(frame), bytes, wire_ == Wire::kJson ? ws::kText : ws::kBinary, /*owned=*/false);
   }
 
   void enqueue_control(ws::Opcode opcode, std::string payload) {
     Frame frame = owned(std::move(payload));
-    push(frame, frame->json, opcode);
+    queue_.push(frame, frame->json, opcode, /*owned=*/true);
   }
 
   void enqueue_raw(std::string bytes) {
     Frame frame = owned(std::move(bytes));
-    push(frame, frame->json, std::nullopt);
+    queue_.push(frame, frame->json, std::nullopt, /*owned=*/true);
   }
 
   static Frame owned(std::string bytes) {
@@ -331,40 +334,15 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     return frame;
   }
 
-  // Queues `bytes` (owned by `frame`) as one WebSocket frame, or raw without an opcode.
-  void push(Frame frame, const std::string& bytes, std::optional<ws::Opcode> opcode) {
-    Pending pending{std::move(frame), &bytes, {}, 0};
-    if (opcode)
-      pending.header_size = static_cast<uint8_t>(ws::write_header(pending.header, *opcode, bytes.size()));
-    queued_bytes_ += pending.size();
-    queue_.push_back(std::move(pending));
-  }
-
   // Writes as much of the queue as the socket takes, many frames per sendmsg.
   void flush() {
     if (waiting_writable_ || !socket_.is_open()) return;
     constexpr int kMaxIov = 64;
-    while (head_ < queue_.size()) {
+    while (!queue_.empty()) {
       iovec iov[kMaxIov];
-      int count = 0;
-      size_t skip = offset_;
-      auto add = [&](const void* data, size_t size) {
-        if (skip >= size) {
-          skip -= size;
-          return;
-        }
-        iov[count].iov_base = const_cast<char*>(static_cast<const char*>(data) + skip);
-        iov[count].iov_len = size - skip;
-        skip = 0;
-        ++count;
-      };
-      for (size_t i = head_; i < queue_.size() && count + 2 <= kMaxIov; ++i) {
-        add(queue_[i].header, queue_[i].header_size);
-        add(queue_[i].bytes->data(), queue_[i].bytes->size());
-      }
       msghdr message{};
       message.msg_iov = iov;
-      message.msg_iovlen = static_cast<size_t>(count);
+      message.msg_iovlen = static_cast<size_t>(queue_.gather(iov, kMaxIov));
       const ssize_t written = ::sendmsg(socket_.native_handle(), &message, MSG_NOSIGNAL);
       if (written < 0 && errno == EINTR) continue;
       if (written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -376,32 +354,14 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
         return;
       }
       if (written < 0) return cut();  // the read side reports the end
-      advance(static_cast<size_t>(written));
+      queue_.advance(static_cast<size_t>(written));
     }
-    clear_queue();
     if (closing_ && !shut_down_) {
       // Our close frame is out: half-close, and read until the peer closes too (or the deadline).
       shut_down_ = true;
       beast::error_code ignored;
       socket_.shutdown(tcp::socket::shutdown_send, ignored);
     }
-  }
-
-  void advance(size_t written) {
-    offset_ += written;
-    while (head_ < queue_.size() && offset_ >= queue_[head_].size()) {
-      offset_ -= queue_[head_].size();
-      queued_bytes_ -= queue_[head_].size();
-      queue_[head_++].frame.reset();
-    }
-  }
-
-  void clear_queue() {
-    queue_.clear();
-    if (queue_.capacity() > 4) queue_.shrink_to_fit();  // small enough to keep: no malloc per frame
-    head_ = 0;
-    offset_ = 0;
-    queued_bytes_ = 0;
   }
 
   // ---- Closing ----
@@ -439,7 +399,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
       inbox_closed_ = true;
       inbox_.clear();
     }
-    clear_queue();
+    queue_.clear();
     if (!conn_) return;
     uint16_t code = 1006;
     if (peer_close_code_ != 0) code = peer_close_code_;
@@ -450,12 +410,14 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   tcp::socket socket_;
   Server& server_;
   const std::shared_ptr<ConnectionCounts> counts_;
+  const std::shared_ptr<ws::BufferBudget> budget_;  // before reader_, which charges it
   bool counted_ = false;
   std::string counted_ip_;            // when counted per address
   std::unique_ptr<Upgrade> upgrade_;  // only until the 101
   std::shared_ptr<Conn> conn_;
   Wire wire_ = Wire::kJson;
   ws::FrameReader reader_;
+  LogThrottle log_throttle_;  // for protobuf's lines about this connection's bytes
 
   std::mutex inbox_mu_;
   std::vector<Frame> inbox_;   // guarded by inbox_mu_
@@ -463,12 +425,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   bool inbox_closed_ = false;  // guarded by inbox_mu_
   std::vector<Frame> draining_;
 
-  // Writes in order from queue_[head_], offset_ bytes of which are already written. A vector
-  // rather than a deque: a deque allocates ~600 bytes even when empty, for every connection.
-  std::vector<Pending> queue_;
-  size_t head_ = 0;
-  size_t offset_ = 0;
-  size_t queued_bytes_ = 0;
+  WriteQueue queue_;
   bool waiting_writable_ = false;
 
   bool closing_ = false;          // a close frame is queued; nothing else will be
@@ -512,6 +469,7 @@ class WebSocketServer::Impl {
     net::post(acceptor_.get_executor(), [this] {
       beast::error_code ignored;
       acceptor_.close(ignored);
+      accept_retry_.cancel();
     });
     net::post(ioc_, [this] { heartbeat_.cancel(); });
     server_.shutdown();
@@ -558,14 +516,40 @@ class WebSocketServer::Impl {
   void accept() {
     acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+      if (out_of_resources(ec)) return pause_accepting(ec);
       if (!ec) {
+        if (accept_delay_ != kAcceptDelayMin) {
+          accept_delay_ = kAcceptDelayMin;
+          log(LogLevel::kInfo, "accepting connections again");
+        }
         socket.set_option(tcp::no_delay(true), ec);
         if (const size_t bytes = server_.options().socket_send_buffer_bytes; bytes > 0) {
           socket.set_option(net::socket_base::send_buffer_size(static_cast<int>(bytes)), ec);
         }
-        std::make_shared<Session>(std::move(socket), server_, counts_)->run();
+        std::make_shared<Session>(std::move(socket), server_, counts_, budget_)->run();
       }
       accept();
+    });
+  }
+
+  static bool out_of_resources(const beast::error_code& ec) {
+    return ec == net::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+           ec == net::error::no_buffer_space || ec == net::error::no_memory;
+  }
+
+  // At the descriptor limit the connection stays in the kernel's queue, so accepting again at once
+  // fails again at once: a core spinning. Wait instead, from 10 ms doubling to 1 s, while open
+  // connections are served; the first success resets the wait.
+  void pause_accepting(const beast::error_code& ec) {
+    if (accept_delay_ == kAcceptDelayMin) {  // once per episode, and episodes are throttled too
+      log_throttled(accept_log_, LogLevel::kWarning,
+                    cat("not accepting connections: ", ec.message(),
+                        " (out of file descriptors or memory); open connections are still served"));
+    }
+    accept_retry_.expires_after(accept_delay_);
+    accept_delay_ = std::min(accept_delay_ * 2, kAcceptDelayMax);
+    accept_retry_.async_wait([this](beast::error_code e) {
+      if (!e && acceptor_.is_open()) accept();
     });
   }
 
@@ -583,9 +567,15 @@ class WebSocketServer::Impl {
   Server& server_;
   ListenOptions options_;
   const std::shared_ptr<ConnectionCounts> counts_ = std::make_shared<ConnectionCounts>(server_.options());
+  const std::shared_ptr<ws::BufferBudget> budget_ =
+      std::make_shared<ws::BufferBudget>(server_.options().max_inbound_buffered_bytes);
   net::io_context ioc_;
   net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(ioc_);
   tcp::acceptor acceptor_;
+  static constexpr std::chrono::milliseconds kAcceptDelayMin{10}, kAcceptDelayMax{1000};
+  net::steady_timer accept_retry_{acceptor_.get_executor()};
+  std::chrono::milliseconds accept_delay_ = kAcceptDelayMin;
+  KindThrottle accept_log_;
   net::steady_timer heartbeat_;
   std::vector<std::thread> threads_;
   std::optional<net::signal_set> signals_;

@@ -1,5 +1,6 @@
 #include "ws_codec.h"
 
+#include <algorithm>
 #include <boost/beast/websocket/detail/utf8_checker.hpp>
 #include <cstring>
 
@@ -29,7 +30,18 @@ void unmask(char* data, size_t size, const uint8_t* key) {
   for (; i < size; ++i) data[i] = static_cast<char>(data[i] ^ key[i & 3]);
 }
 
+// Heap bytes a string holds (none while its text fits the small-string buffer).
+size_t heap_bytes(const std::string& s) { return s.capacity() > 15 ? s.capacity() : 0; }
+
 }  // namespace
+
+bool BufferBudget::take(size_t bytes) {
+  size_t used = used_.load(std::memory_order_relaxed);
+  do {
+    if (used + bytes > limit_) return false;
+  } while (!used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
+  return true;
+}
 
 size_t write_header(uint8_t (&out)[kMaxHeaderBytes], Opcode opcode, uint64_t payload_size) {
   out[0] = static_cast<uint8_t>(0x80 | opcode);
@@ -90,14 +102,62 @@ uint16_t FrameReader::consume(char* data, size_t size, FrameSink& sink) {
   if (done_) return failure_;
   if (pending_.empty()) {
     const size_t used = parse(data, size, sink);
-    if (!done_ && used < size) pending_.assign(data + used, size - used);
-  } else {
-    pending_.append(data, size);
+    if (!done_ && used < size) append(pending_, data + used, size - used, incomplete_frame_);
+  } else if (append(pending_, data, size, incomplete_frame_)) {
     pending_.erase(0, parse(pending_.data(), pending_.size(), sink));
   }
-  if (done_) pending_.clear();
+  if (done_) {
+    pending_.clear();
+    message_.clear();
+  }
   if (pending_.empty() && pending_.capacity() > 64) std::string().swap(pending_);  // idle: hold nothing
+  if (message_.empty() && message_.capacity() > 64) std::string().swap(message_);
+  recharge();
   return failure_;
+}
+
+bool FrameReader::append(std::string& buffer, const char* data, size_t size, size_t final_size) {
+  const size_t needed = buffer.size() + size;
+  if (needed > buffer.capacity()) {
+    // Doubling, as data arrives (a header alone reserves nothing), but never past the size the
+    // frame said it has, so a message is not held in twice the memory it needs.
+    size_t capacity = std::max(needed, 2 * buffer.capacity());
+    if (final_size >= needed) capacity = std::min(capacity, final_size);
+    if (budget_ != nullptr) {
+      const std::string& other = &buffer == &pending_ ? message_ : pending_;
+      const size_t after = capacity + heap_bytes(other);
+      if (after > charged_) {
+        if (after <= kAllowanceBytes) {
+          budget_->force(after - charged_);
+        } else if (!budget_->take(after - charged_)) {
+          failure_ = kCloseTryAgainLater;
+          done_ = true;
+          return false;
+        }
+        charged_ = after;
+      }
+    }
+    // A fresh string gets exactly the capacity asked for (growing one in place may double it).
+    std::string grown;
+    grown.reserve(capacity);
+    grown.append(buffer);
+    buffer.swap(grown);
+  }
+  buffer.append(data, size);
+  return true;
+}
+
+void FrameReader::recharge() {
+  if (budget_ == nullptr) return;
+  const size_t now = heap_bytes(pending_) + heap_bytes(message_);
+  if (now < charged_) budget_->give_back(charged_ - now);
+  if (now > charged_) budget_->force(now - charged_);
+  charged_ = now;
+}
+
+void FrameReader::release() {
+  if (budget_ != nullptr) budget_->give_back(charged_);
+  charged_ = 0;
 }
 
 size_t FrameReader::parse(char* data, size_t size, FrameSink& sink) {
@@ -106,6 +166,7 @@ size_t FrameReader::parse(char* data, size_t size, FrameSink& sink) {
     done_ = true;
   };
   size_t pos = 0;
+  incomplete_frame_ = 0;
   while (!done_ && size - pos >= 2) {
     const auto* p = reinterpret_cast<const uint8_t*>(data + pos);
     const bool fin = (p[0] & 0x80) != 0;
@@ -143,7 +204,10 @@ size_t FrameReader::parse(char* data, size_t size, FrameSink& sink) {
       break;
     }
     header += 4;  // the masking key
-    if (size - pos < header || size - pos - header < length) break;
+    if (size - pos < header || size - pos - header < length) {
+      incomplete_frame_ = header + length;
+      break;
+    }
     char* payload = data + pos + header;
     unmask(payload, length, p + header - 4);
     pos += header + length;
@@ -189,7 +253,7 @@ bool FrameReader::deliver(uint8_t opcode, bool fin, char* payload, size_t size, 
     sink.on_message(std::string_view(payload, size), !text);
     return true;
   }
-  message_.append(payload, size);
+  if (!append(message_, payload, size, /*final_size=*/0)) return false;
   in_message_ = !fin;
   if (fin) {
     std::string message = std::move(message_);

@@ -10,6 +10,7 @@
 // Thread-safety: none; a FrameReader belongs to one connection's strand.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -30,6 +31,7 @@ enum Opcode : uint8_t {
 inline constexpr uint16_t kCloseProtocolError = 1002;
 inline constexpr uint16_t kCloseInvalidPayload = 1007;
 inline constexpr uint16_t kCloseMessageTooBig = 1009;
+inline constexpr uint16_t kCloseTryAgainLater = 1013;  // the inbound budget is spent
 // "No status code was present" (never sent on the wire).
 inline constexpr uint16_t kCloseNoStatus = 1005;
 
@@ -59,24 +61,63 @@ class FrameSink {
   virtual void on_close(uint16_t code, std::string_view reason) = 0;
 };
 
+// Memory that many readers share for what they hold of incomplete frames and messages (the
+// process-wide bound on partially received messages). Thread-safety: every method, any thread.
+class BufferBudget {
+ public:
+  explicit BufferBudget(size_t limit) : limit_(limit) {}
+  // Takes `bytes`; false, taking nothing, if that would pass the limit.
+  bool take(size_t bytes);
+  // Takes `bytes` whatever the limit (a reader's small allowance).
+  void force(size_t bytes) { used_.fetch_add(bytes, std::memory_order_relaxed); }
+  void give_back(size_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }
+  size_t used() const { return used_.load(std::memory_order_relaxed); }
+
+ private:
+  const size_t limit_;
+  std::atomic<size_t> used_{0};
+};
+
 class FrameReader {
  public:
-  explicit FrameReader(size_t max_message_bytes) : max_message_bytes_(max_message_bytes) {}
+  // What a reader may hold without asking its budget: a frame split across a few TCP segments, so a
+  // healthy client is served even while others have spent the budget.
+  static constexpr size_t kAllowanceBytes = 8 * 1024;
+
+  // Without a budget the reader is bound by `max_message_bytes` only.
+  explicit FrameReader(size_t max_message_bytes, BufferBudget* budget = nullptr)
+      : max_message_bytes_(max_message_bytes), budget_(budget) {}
+  ~FrameReader() { release(); }
+  FrameReader(const FrameReader&) = delete;
+  FrameReader& operator=(const FrameReader&) = delete;
 
   // Consumes bytes read from the socket (unmasking them in place) and calls `sink` for each complete
-  // message and control frame. Returns 0, or the close code the connection must be failed with; after
-  // a failure or a close frame the reader consumes nothing more.
+  // message and control frame. Returns 0, or the close code the connection must be failed with
+  // (kCloseTryAgainLater when holding the rest of an incomplete message would pass the budget);
+  // after a failure or a close frame the reader consumes nothing more.
   uint16_t consume(char* data, size_t size, FrameSink& sink);
 
   // Bytes held for an incomplete frame or message (0 for an idle connection).
   size_t buffered() const { return pending_.size() + message_.size(); }
+  // Bytes of memory held for them, as charged to the budget.
+  size_t charged() const { return charged_; }
 
  private:
   // Parses complete frames from [data, data + size); returns bytes consumed, or sets failure_.
   size_t parse(char* data, size_t size, FrameSink& sink);
   bool deliver(uint8_t opcode, bool fin, char* payload, size_t size, FrameSink& sink);
+  // Appends to `buffer` (pending_ or message_), charging its growth to the budget first; false
+  // (failing the reader) if the budget refuses. `final_size`, if known, is what the buffer will
+  // hold once complete (0: unknown).
+  bool append(std::string& buffer, const char* data, size_t size, size_t final_size);
+  // Charges the buffers' capacity as it is now (after they shrank or were given away).
+  void recharge();
+  void release();
 
   const size_t max_message_bytes_;
+  BufferBudget* const budget_;
+  size_t charged_ = 0;           // capacity of pending_ and message_, as taken from budget_
+  size_t incomplete_frame_ = 0;  // the size of the frame pending_ starts with, once its header is in
   std::string pending_;  // the start of an incomplete frame
   std::string message_;  // fragments of an unfinished message
   uint8_t message_opcode_ = 0;
