@@ -2,7 +2,12 @@
 # Side-by-side benchmarks: every workload against superline and each peer, in alternating rounds,
 # then a table of medians and superline/peer ratios (bench/summarize.py).
 #
-#   bench/run.sh [--rounds N] [w1 ... w7]     (default: 3 rounds, every workload)
+#   bench/run.sh [--rounds N] [--baseline REF] [--no-peers] [w1 ... w7]   (default: 3 rounds, all)
+#
+#   --baseline REF  also builds git revision REF (in build-bench-baseline/) and runs its chat_server
+#                   as "superline@base" / "superline-pb@base" beside the current tree in w1, w2, w4,
+#                   w5 and w6: a change's before and after in one run, alternating.
+#   --no-peers      skips Socket.IO, ws and the epoll echo (no npm install)
 #
 #   w1  room broadcast of 1 KB to 1,000 and to 10,000 connections (one sender, 16 in flight)
 #   w2  bursts: 10 senders, 32 in flight each, 1 KB, to a room of 1,000
@@ -21,11 +26,15 @@ cd "$(dirname "$0")/.."
 
 rounds=3
 workloads=()
+baseline=""
+peers=(ws socketio)
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
+    --baseline) baseline="$2"; shift 2 ;;
+    --no-peers) peers=(); shift ;;
     w[1-7]) workloads+=("$1"); shift ;;
-    *) echo "usage: bench/run.sh [--rounds N] [w1 w2 w3 w4 w5 w6 w7]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--rounds N] [--baseline REF] [--no-peers] [w1 w2 w3 w4 w5 w6 w7]" >&2; exit 2 ;;
   esac
 done
 [[ ${#workloads[@]} -eq 0 ]] && workloads=(w1 w2 w3 w4 w5 w6 w7)
@@ -46,7 +55,18 @@ launcher=(); command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUN
 cmake -S . -B build-bench "${generator[@]}" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DSUPERLINE_BUILD_BENCH=ON -DSUPERLINE_BUILD_TESTS=OFF >/dev/null
 cmake --build build-bench --target chat_server loadgen epoll_echo
-(cd bench/peers && npm install --no-audit --no-fund --loglevel=error)
+[[ ${#peers[@]} -gt 0 ]] && (cd bench/peers && npm install --no-audit --no-fund --loglevel=error)
+ours=(superline superline-pb)
+if [[ -n $baseline ]]; then
+  base_src=build-bench-baseline/src
+  git worktree remove --force "$base_src" 2>/dev/null || rm -rf "$base_src"
+  git worktree prune
+  git worktree add --detach "$base_src" "$baseline" >/dev/null
+  cmake -S "$base_src" -B build-bench-baseline/build "${generator[@]}" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release \
+    -DSUPERLINE_BUILD_TESTS=OFF >/dev/null
+  cmake --build build-bench-baseline/build --target chat_server
+  ours+=(superline@base superline-pb@base)
+fi
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt 10100 ]]; then
@@ -106,12 +126,13 @@ start_redis() {
 one() {
   case $1 in
     superline|superline-pb) start "$logdir/s.log" "$bin/examples/chat/chat_server" --port 0 --heartbeat-ms 0 ;;
+    *@base) start "$logdir/s.log" build-bench-baseline/build/examples/chat/chat_server --port 0 --heartbeat-ms 0 ;;
     ws) PORT=0 start "$logdir/s.log" node bench/peers/ws_server.js ;;
     socketio) PORT=0 start "$logdir/s.log" node bench/peers/socketio_server.js ;;
     epoll) start "$logdir/s.log" "$bin/bench/epoll_echo" ;;
   esac
   first_port=$port first_pid=$pid
-  case $1 in superline-pb) protocol=pb ;; socketio) protocol=socketio ;; *) protocol=json ;; esac
+  case $1 in superline-pb*) protocol=pb ;; socketio) protocol=socketio ;; *) protocol=json ;; esac
 }
 
 for ((round = 1; round <= rounds; round++)); do
@@ -119,18 +140,18 @@ for ((round = 1; round <= rounds; round++)); do
   for w in "${workloads[@]}"; do
     case $w in
       w1)
-        for system in superline superline-pb ws socketio; do
+        for system in "${ours[@]}" "${peers[@]}"; do
           one $system; run w1-1k $system --protocol $protocol --conns 1000 --messages 200 --window 16; stop_all
           one $system; run w1-10k $system --protocol $protocol --conns 10000 --messages 20 --window 16; stop_all
         done ;;
       w2)
-        for system in superline superline-pb ws socketio; do
+        for system in "${ours[@]}" "${peers[@]}"; do
           one $system
           run w2 $system --protocol $protocol --conns 1000 --senders 10 --messages 50 --window 32
           stop_all
         done ;;
       w3)
-        for system in superline superline-pb socketio; do
+        for system in superline superline-pb ${peers[@]:+socketio}; do
           start_redis
           if [[ $system == socketio ]]; then
             PORT=0 REDIS_URL="redis://127.0.0.1:$redis_port" start "$logdir/a.log" node bench/peers/socketio_server.js
@@ -149,15 +170,15 @@ for ((round = 1; round <= rounds; round++)); do
           stop_all
         done ;;
       w4)
-        for system in superline superline-pb ws socketio; do
+        for system in "${ours[@]}" "${peers[@]}"; do
           one $system; run w4 $system --protocol $protocol --workload connect --conns 10000 --hold-ms 2000; stop_all
         done ;;
       w5)
-        for system in superline superline-pb epoll ws socketio; do
+        for system in "${ours[@]}" ${peers[@]:+epoll} "${peers[@]}"; do
           one $system; run w5 $system --protocol $protocol --workload echo --conns 100 --messages 1000; stop_all
         done ;;
       w6)
-        for system in superline ws socketio; do
+        for system in superline ${baseline:+superline@base} "${peers[@]}"; do
           one $system
           run w6 $system --protocol $protocol --workload connect --conns 10000 --concurrency 500
           stop_all

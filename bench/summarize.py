@@ -7,6 +7,8 @@ A run counts only if every connection joined and every expected delivery arrived
 how many runs of each counted. Ratios compare superline, on each wire, with every other system: for
 throughput superline / peer (above 1: superline is faster), for memory peer / superline (above 1:
 superline uses less). In w3 superline's rows instead compare two nodes with its own single node (w1).
+A baseline build (bench/run.sh --baseline REF: "superline@base", "superline-pb@base") is compared
+with the current build of the same wire only: the change's after/before.
 """
 import json
 import statistics
@@ -81,7 +83,8 @@ def main(path):
             ratios = []
             for name in SUPERLINE:
                 ratio = "-"
-                if ours[name] and metric and system not in SUPERLINE:
+                other_wire = system.endswith("@base") and system != name + "@base"
+                if ours[name] and metric and system not in SUPERLINE and not other_wire:
                     ratio = f"{(metric / ours[name] if memory else ours[name] / metric):.2f}x"
                 ratios.append(ratio)
             if bench == "w3" and single_node.get(system) and metric:

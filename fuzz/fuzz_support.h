@@ -1,19 +1,40 @@
-// What the fuzz targets share: a chat server with one open user connection whose frames go nowhere.
+// What the fuzz targets share: a chat server with one open user connection whose frames are
+// checked and dropped. Every frame the server sends must be one a strict client accepts: within the
+// outbound limit, valid UTF-8 on the JSON wire, a superline.wire.Frame (whose strings protobuf
+// checks for UTF-8) on the binary one. A frame that is not stops the run as a crash.
 #pragma once
 
+#include <cstdio>
 #include <memory>
 #include <string>
 
 #include "chat_app.h"
 #include "superline/server.h"
+#include "superline/wire.pb.h"
+#include "text.h"
 
 namespace fuzz {
 
-class NullOutbox final : public superline::Outbox {
+class CheckingOutbox final : public superline::Outbox {
  public:
-  void send(superline::Frame) override {}
+  void send(superline::Frame frame) override {
+    const superline::ServerOptions defaults;
+    for (const std::string* bytes : {&frame->json, &frame->binary}) {
+      if (bytes->size() > defaults.max_outbound_message_bytes) fail("a frame over the outbound limit", *bytes);
+    }
+    if (!superline::is_utf8(frame->json)) fail("a JSON frame that is not UTF-8", frame->json);
+    superline::wire::Frame binary;
+    if (!frame->binary.empty() && !binary.ParseFromString(frame->binary))
+      fail("a binary frame a strict parser refuses", frame->binary);
+  }
   void close(uint16_t, std::string_view) override {}
   void terminate() override {}
+
+ private:
+  [[noreturn]] static void fail(const char* what, const std::string& bytes) {
+    std::fprintf(stderr, "the server sent %s (%zu bytes)\n", what, bytes.size());
+    __builtin_trap();
+  }
 };
 
 struct ChatNode {
@@ -34,7 +55,7 @@ struct ChatNode {
   std::shared_ptr<superline::MemoryBus> bus;
   chat::ChatApp app;
   chat::ChatServer server;
-  std::shared_ptr<NullOutbox> outbox = std::make_shared<NullOutbox>();
+  std::shared_ptr<CheckingOutbox> outbox = std::make_shared<CheckingOutbox>();
 };
 
 }  // namespace fuzz

@@ -1,8 +1,9 @@
 // WebSocket conformance of the real chat_server, case by case, in the manner of the Autobahn
 // testsuite's categories: 1 framing, 2 ping/pong, 3 reserved bits, 4 opcodes, 5 fragmentation,
-// 6 UTF-8, 7 close handling, 9 limits and volume, 10 delivery split across TCP writes. Every case
-// sends raw bytes on its own connection and checks what comes back: a reply to the request it
-// carried, a pong, or a close with the expected code. Each case prints one line.
+// 6 UTF-8, 7 close handling, 9 limits and volume (a ping flood and a lagging reader among them),
+// 10 delivery split across TCP writes. Every case sends raw bytes on its own connection and checks
+// what comes back: a reply to the request it carried, a pong, or a close with the expected code.
+// Each case prints one line.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -36,11 +37,13 @@ std::string request(int id, size_t pad = 0, const std::string& extra = "") {
          std::string(pad, ' ');
 }
 
-// One case: what to send, and a check of what came back.
+// One case: what to send, and a check of what came back; `receive_buffer` above 0 gives the
+// client a small SO_RCVBUF, so what it does not read piles up in the server, not in the kernel.
 struct Case {
   std::string id;
   std::string what;
   std::function<bool(RawClient&)> run;
+  int receive_buffer = 0;
 };
 
 // The expectations.
@@ -59,8 +62,8 @@ std::function<bool(RawClient&)> closed_with(std::string bytes, uint16_t code) {
 
 std::vector<Case> cases() {
   std::vector<Case> all;
-  auto add = [&](std::string id, std::string what, std::function<bool(RawClient&)> run) {
-    all.push_back({std::move(id), std::move(what), std::move(run)});
+  auto add = [&](std::string id, std::string what, std::function<bool(RawClient&)> run, int receive_buffer = 0) {
+    all.push_back({std::move(id), std::move(what), std::move(run), receive_buffer});
   };
   // 1 Framing: messages of every length encoding, text and binary.
   int n = 0;
@@ -184,6 +187,32 @@ std::vector<Case> cases() {
     c.send(bytes);
     return c.answered(R"("i":1999,)");
   });
+  add("9.5", "ping flood, never read: closed with 1013 at the queue cap", [](RawClient& c) {
+    std::string pings;
+    for (int i = 0; i < 10000; ++i) pings += frame(kPing, "p");
+    for (int i = 0; i < 100; ++i) c.send(pings);  // 1,000,000 pongs owed, none read
+    return c.close_code(std::chrono::seconds(10)) == 1013;
+  }, /*receive_buffer=*/4096);
+  add("9.6", "a reader kept ~600 KB behind gets every answer, in order", [](RawClient& c) {
+    int sent = 0, read = 0;
+    auto send_requests = [&](int n) {
+      std::string bytes;
+      for (int i = 0; i < n; ++i) bytes += frame(kText, request(100000 + sent++));
+      c.send(bytes);
+    };
+    auto read_answers = [&](int n) {
+      for (int i = 0; i < n; ++i) {
+        if (!c.answered(R"("i":)" + std::to_string(100000 + read++) + ",")) return false;
+      }
+      return true;
+    };
+    send_requests(8000);  // ~600 KB of answers owed before the first is read
+    for (int round = 0; round < 50; ++round) {
+      send_requests(1000);
+      if (!read_answers(1000)) return false;
+    }
+    return read_answers(8000);
+  }, /*receive_buffer=*/4096);
   // 10 Delivery split across TCP writes.
   add("10.1", "a frame written 1 byte at a time", [](RawClient& c) {
     c.send_split(frame(kText, request(17)), 1);
@@ -201,7 +230,7 @@ TEST(Conformance, EveryCasePasses) {
   ChatServerProcess server;
   int passed = 0, failed = 0;
   for (const Case& c : cases()) {
-    RawClient client(server.port());
+    RawClient client(server.port(), "/?role=user&name=raw", c.receive_buffer);
     ASSERT_TRUE(client.upgraded()) << c.id;
     const bool ok = c.run(client);
     std::printf("case %-8s %-58s %s\n", c.id.c_str(), c.what.c_str(), ok ? "OK" : "FAILED");

@@ -694,3 +694,26 @@ TEST_F(CoreTest, ASubscriptionIsAnsweredWhileTheBrokerIsAway) {
 }
 
 }  // namespace
+
+namespace {
+
+// What another node publishes is forwarded as bytes, so it is checked once before it is: a text
+// frame that is not UTF-8, or a binary frame that is not a Frame, would fail a strict client.
+TEST_F(CoreTest, AFrameFromAnotherNodeThatAClientWouldRefuseIsDroppedAndReported) {
+  Client member = connect();
+  server_.room("r").add(*member.conn);
+  superline::MemoryAdapter peer(bus_);
+  const size_t before = member.outbox->frames().size();
+  for (const auto& [json, binary] : std::vector<std::pair<std::string, std::string>>{
+           {"{\"t\":\"evt\",\"e\":\"notice\",\"d\":{\"value\":\"\xff\"}}", ""}, {"{}", "\xff\xff\xff"}}) {
+    superline::channel::ChannelMessage message;
+    message.set_json(json);
+    message.set_binary(binary);
+    message.set_origin("another-node");
+    peer.publish("r:r", std::make_shared<const std::string>(message.SerializeAsString()));
+  }
+  EXPECT_EQ(member.outbox->frames().size(), before);
+  EXPECT_EQ(errors_.size(), 2u);
+}
+
+}  // namespace

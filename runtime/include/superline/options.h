@@ -15,6 +15,8 @@ enum class SlowConsumerPolicy {
   kClose,  // close the connection with 1013, dropping what it has queued
   kDrop,   // skip the frame and count it (Server::dropped_frames); the connection stays
 };
+// Under either policy a pong that finds the queue at its cap closes the connection with 1013: a
+// peer that keeps pinging without reading what it is sent is not a reader worth keeping.
 
 struct ServerOptions {
   // This node's name in logs and cluster views; default: the first 8 characters of the node id.

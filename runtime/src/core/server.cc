@@ -726,8 +726,13 @@ void Server::on_adapter_message(std::string_view channel, const Payload& payload
   auto frame = std::make_shared<EncodedFrame>();
   frame->json = std::move(*message.mutable_json());
   frame->binary = std::move(*message.mutable_binary());
-  // The publishing node checked its own limit; another node's may be larger than ours.
-  if (absl::Status fits = check_size(*frame, options_.max_outbound_message_bytes); !fits.ok()) {
+  // Our encoder on the publishing node made these bytes, but that node's limit may be larger than
+  // ours, and what arrives through Redis is not ours to trust: checked once per fan-out.
+  absl::Status fits = check_size(*frame, options_.max_outbound_message_bytes);
+  if (fits.ok() && !is_utf8(frame->json)) fits = absl::DataLossError("its JSON encoding is not UTF-8");
+  if (fits.ok() && !frame->binary.empty() && !parse_frame(Wire::kProtobuf, frame->binary).ok())
+    fits = absl::DataLossError("its binary encoding is not a superline.wire.Frame");
+  if (!fits.ok()) {
     return report(absl::ResourceExhaustedError(cat("dropped a frame on ", clip(channel), " from node ",
                                                    clip(message.origin()), ": ", std_view(fits.message()))),
                   {"channel", channel, {}});
