@@ -13,6 +13,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM  # through the EXIT trap: interrupted, it stops what it started too
 
 port_is_free() { ! (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; }
 # A random free port; if another process takes it first, our redis-server exits and we try again.
@@ -41,7 +42,8 @@ done
 [ -n "$redis_port" ] || { echo "could not start redis-server"; cat "$work/redis.log"; exit 1; }
 echo "redis-server on 127.0.0.1:$redis_port"
 
-start_node() {  # name -> prints the node's port
+# Starts node $1 and sets $node_port. Not run in a $(subshell): the pid must reach the cleanup.
+start_node() {
   "$build/examples/chat/chat_server" --port 0 --redis "redis://127.0.0.1:$redis_port" --node "$1" \
     > "$work/$1.log" 2>&1 &
   pids+=($!)
@@ -49,10 +51,12 @@ start_node() {  # name -> prints the node's port
     grep -q "listening on" "$work/$1.log" && break
     sleep 0.05
   done
-  sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$1.log"
+  node_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$1.log")
 }
-port_a=$(start_node A)
-port_b=$(start_node B)
+start_node A
+port_a=$node_port
+start_node B
+port_b=$node_port
 [ -n "$port_a" ] && [ -n "$port_b" ] || { cat "$work"/*.log; exit 1; }
 echo "chat_server A on 127.0.0.1:$port_a, B on 127.0.0.1:$port_b"
 "$build/examples/scaling/scaling_check" --a "$port_a" --b "$port_b"

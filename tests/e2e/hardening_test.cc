@@ -138,7 +138,7 @@ TEST(OversizeFanOut, FromAnotherNodeIsDroppedAndClosesNobody) {
 // ---- 2. Ping flood ----
 
 TEST(PingFlood, IsClosedAndHoldsNoMoreThanTheQueueCap) {
-  ChatServerProcess server;
+  ChatServerProcess server({}, 0, {.measure_memory = true});
   auto healthy = user(server, "healthy");
   // Reads nothing, through a small receive window, so the pongs pile up in the server.
   RawWsClient flooder(server.port(), "/?role=user&name=flooder", /*receive_buffer=*/4096);
@@ -156,7 +156,7 @@ TEST(PingFlood, IsClosedAndHoldsNoMoreThanTheQueueCap) {
 // ---- 3. A reader that stays a little behind ----
 
 TEST(LaggingReader, HoldsOnlyWhatIsQueued) {
-  ChatServerProcess server;
+  ChatServerProcess server({}, 0, {.measure_memory = true});
   RawWsClient typist(server.port(), "/?role=user&name=typist");
   RawWsClient lagging(server.port(), "/?role=user&name=lagging", /*receive_buffer=*/4096);
   // A long room name makes each typing signal reach the lagging reader as a ~260-byte frame.
@@ -190,12 +190,12 @@ TEST(LaggingReader, HoldsOnlyWhatIsQueued) {
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(type_batch());  // ~830 KB behind: under the 1 MiB cap
   ASSERT_TRUE(read_frames(kBatch));  // warm up every allocation the steady state needs
   const long before = rss_kb(server.pid());
-  for (int round = 0; round < 500; ++round) {  // 400,000 frames, the reader always ~630 KB behind
+  for (int round = 0; round < 200; ++round) {  // 160,000 frames, the reader always ~630 KB behind
     ASSERT_TRUE(type_batch()) << round;
     ASSERT_TRUE(read_frames(kBatch)) << round;
   }
   const long grown = rss_kb(server.pid()) - before;
-  EXPECT_LT(grown, 6 * 1024) << "KiB grown";  // compacted only when empty, the queue grew ~40 B a frame
+  EXPECT_LT(grown, 3 * 1024) << "KiB grown";  // compacted only when empty, the queue grew ~40 B a frame
   ASSERT_TRUE(read_frames(3 * kBatch));        // everything arrives; the reader was never cut off
 }
 
@@ -232,6 +232,12 @@ bool upgraded(int fd, std::chrono::milliseconds timeout) {
 }
 
 TEST(DescriptorLimit, AcceptBacksOffAndResumes) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The address build includes UBSan, whose vptr check writes the memory it inspects into a pipe
+  // to see that it is readable: in a process out of descriptors every check fails and reports a
+  // false error. The plain suite runs this test.
+  GTEST_SKIP() << "UBSan's vptr check cannot run in a process out of file descriptors";
+#endif
   ChatServerProcess server({}, 0, {.max_fds = 48, .capture_stderr = true});
   auto served = user(server, "served");
   // Upgrades until one is not answered: the server is out of descriptors, that one waits in the
@@ -271,7 +277,7 @@ TEST(DescriptorLimit, AcceptBacksOffAndResumes) {
 // ---- 5. Partially received messages across connections ----
 
 TEST(InboundBudget, BoundsPartialMessagesAcrossConnections) {
-  ChatServerProcess server({"--max-inbound-buffered-mb", "16"});
+  ChatServerProcess server({"--max-inbound-buffered-mb", "16"}, 0, {.measure_memory = true});
   auto healthy = user(server, "healthy");
   const long before = rss_kb(server.pid());
   // 48 connections each send all but the last byte of a (1 MiB - 1)-byte message.
@@ -353,7 +359,7 @@ TEST(PresenceAfterPartition, EqualsTheLiveConnections) {
 
 TEST(Peers, StaleNodesExpireAndTheListIsBounded) {
   RedisProcess redis;
-  ChatServerProcess a({"--redis", redis.url(), "--node", "A", "--stats-ms", "200"});
+  ChatServerProcess a({"--redis", redis.url(), "--node", "A", "--stats-ms", "200"}, 0, {.measure_memory = true});
   auto b = std::make_unique<ChatServerProcess>(
       std::vector<std::string>{"--redis", redis.url(), "--node", "B", "--stats-ms", "200"});
   auto alice = user(a, "alice");

@@ -249,6 +249,12 @@ ChatServerProcess::ChatServerProcess(std::vector<std::string> extra_args, uint16
   }
   pid_ = fork();
   if (pid_ == 0) {
+    if (launch.measure_memory) {
+      const char* before = std::getenv("ASAN_OPTIONS");
+      std::string options = "quarantine_size_mb=0:thread_local_quarantine_size_kb=0";
+      if (before != nullptr && *before != 0) options = std::string(before) + ":" + options;
+      setenv("ASAN_OPTIONS", options.c_str(), 1);
+    }
     if (launch.max_fds > 0) {
       const rlimit limit{static_cast<rlim_t>(launch.max_fds), static_cast<rlim_t>(launch.max_fds)};
       setrlimit(RLIMIT_NOFILE, &limit);

@@ -107,8 +107,11 @@ std::string raw_exchange(uint16_t port, const std::string& bytes, std::chrono::m
 
 // How a ChatServerProcess is started besides its arguments.
 struct ProcessLaunch {
-  int max_fds = 0;              // above 0: the process's RLIMIT_NOFILE
+  int max_fds = 0;  // above 0: the process's RLIMIT_NOFILE
   bool capture_stderr = false;  // keep what it writes to stderr for stderr_text()
+  // The test reads the process's RSS: in an ASan build, freed memory is not held in quarantine
+  // (it would count as resident); redzones still catch overflows.
+  bool measure_memory = false;
 };
 
 // A chat_server process on a free loopback port, stopped (SIGTERM) on destruction.
