@@ -24,16 +24,17 @@ const std::set<std::string>& ReservedTypeNames() {
   return names;
 }
 
-std::string Where(const FileDescriptor* file, const ServiceDescriptor* service,
-                  const MethodDescriptor* method) {
-  std::string where = file->name();
-  if (service != nullptr) where += ": service " + service->full_name();
+// Where in the file an error is. protoc puts the file's name before every error a generator
+// reports (CodeGenerator::GenerateAll), so it is not repeated here.
+std::string Where(const ServiceDescriptor* service, const MethodDescriptor* method) {
+  std::string where;
+  if (service != nullptr) where += "service " + service->full_name();
   if (method != nullptr) where += ", method " + method->name();
   return where;
 }
 
-bool Fail(std::string* error, std::string where, const std::string& what) {
-  *error = std::move(where) + ": " + what;
+bool Fail(std::string* error, const std::string& where, const std::string& what) {
+  *error = where.empty() ? what : where + ": " + what;
   return false;
 }
 
@@ -57,7 +58,7 @@ bool ReadRoleMethod(const FileDescriptor* file, const ServiceDescriptor* service
   out->tag_name = method->name();
   const bool in_stream = method->client_streaming();
   const bool out_stream = method->server_streaming();
-  const std::string where = Where(file, service, method);
+  const std::string where = Where(service, method);
 
   if (!in_stream && !out_stream) {
     out->kind = MethodKind::kRequest;
@@ -147,13 +148,13 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
     contract = PascalCase(base);
   }
   if (!IsValidRoleName(contract)) {
-    return Fail(error, file->name(),
+    return Fail(error, {},
                 "option (superline.contract) \"" + contract + "\" is not a valid C++ identifier");
   }
   model->name = contract;
   if (file->FindMessageTypeByName(contract) != nullptr || file->FindEnumTypeByName(contract) != nullptr ||
       file->FindServiceByName(contract) != nullptr) {
-    return Fail(error, file->name(),
+    return Fail(error, {},
                 "the contract name \"" + contract +
                     "\" is also a message, enum or service in this file; rename it with option "
                     "(superline.contract)");
@@ -176,11 +177,11 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
     const bool has_role = options.HasExtension(superline::role);
     const bool s2s = options.GetExtension(superline::server_to_server);
     if (has_role && s2s) {
-      return Fail(error, Where(file, service, nullptr),
+      return Fail(error, Where(service, nullptr),
                   "options (superline.role) and (superline.server_to_server) are exclusive");
     }
     if (!has_role && !s2s) {
-      return Fail(error, Where(file, service, nullptr),
+      return Fail(error, Where(service, nullptr),
                   "a contract service needs option (superline.role) = \"<role>\" or option "
                   "(superline.server_to_server) = true");
     }
@@ -191,7 +192,7 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
         const bool shape_ok =
             method->client_streaming() && !method->server_streaming() && IsEmpty(method->output_type());
         if (!shape_ok || method->options().GetExtension(superline::topic)) {
-          return Fail(error, Where(file, service, method),
+          return Fail(error, Where(service, method),
                       "a method of a (superline.server_to_server) service must be "
                       "`rpc " +
                           method->name() + "(stream M) returns (google.protobuf.Empty);`");
@@ -205,7 +206,7 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
         mm.payload = method->input_type();
         for (const MethodModel& other : model->server_events) {
           if (other.wire_name == mm.wire_name) {
-            return Fail(error, Where(file, service, method),
+            return Fail(error, Where(service, method),
                         "server-to-server event \"" + mm.wire_name + "\" is defined twice (also in " +
                             other.method->service()->full_name() + ")");
           }
@@ -217,19 +218,19 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
 
     const std::string role = options.GetExtension(superline::role);
     if (!IsValidRoleName(role)) {
-      return Fail(error, Where(file, service, nullptr),
+      return Fail(error, Where(service, nullptr),
                   "option (superline.role) = \"" + role +
                       "\" is not a valid role name (letters, digits and '_', starting with a letter)");
     }
     if (auto it = role_services.find(role); it != role_services.end()) {
-      return Fail(error, Where(file, service, nullptr),
+      return Fail(error, Where(service, nullptr),
                   "option (superline.role) = \"" + role + "\" names a role already declared by service " +
                       it->second->full_name());
     }
     role_services[role] = service;
     const std::string type_name = PascalCase(role);
     if (ReservedTypeNames().count(type_name) != 0) {
-      return Fail(error, Where(file, service, nullptr),
+      return Fail(error, Where(service, nullptr),
                   "option (superline.role) = \"" + role + "\" clashes with the generated name " + type_name);
     }
 
@@ -240,7 +241,7 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
     } else {
       for (const RoleModel& r : model->roles) {
         if (r.type_name == type_name) {
-          return Fail(error, Where(file, service, nullptr),
+          return Fail(error, Where(service, nullptr),
                       "option (superline.role) = \"" + role + "\" maps to the same C++ name " + type_name +
                           " as role \"" + r.name + "\"");
         }
@@ -262,7 +263,7 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
     for (const MethodModel& mine : role.methods) {
       for (const MethodModel& inherited : shared.methods) {
         if (mine.wire_name == inherited.wire_name) {
-          return Fail(error, Where(file, role.service, mine.method),
+          return Fail(error, Where(role.service, mine.method),
                       "\"" + mine.wire_name + "\" is defined twice in role \"" + role.name +
                           "\"'s surface (also in shared service " + inherited.method->service()->full_name() +
                           ")");
@@ -274,7 +275,7 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
     std::set<std::string> seen;
     for (const MethodModel& m : role.methods) {
       if (!seen.insert(m.wire_name).second) {
-        return Fail(error, Where(file, role.service, m.method),
+        return Fail(error, Where(role.service, m.method),
                     "\"" + m.wire_name + "\" is defined twice in role \"" + role.name + "\"");
       }
     }

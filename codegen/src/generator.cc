@@ -414,16 +414,18 @@ void PrintSource(Printer& p, const ContractModel& model, const std::string& stem
 
 bool Generator::Generate(const FileDescriptor* file, const std::string& parameter,
                          google::protobuf::compiler::GeneratorContext* context, std::string* error) const {
+  // protoc puts the file's name before the error.
   if (!parameter.empty()) {
-    *error = file->name() + ": protoc-gen-superline takes no parameters (got \"" + parameter + "\")";
+    *error = "protoc-gen-superline takes no parameters (got \"" + parameter + "\")";
     return false;
   }
   ContractModel model;
   if (!BuildContractModel(file, &model, error)) return false;
   if (model.roles[0].methods.empty() && model.roles.size() == 1 && model.server_events.empty()) {
-    *error = file->name() +
-             ": no contract services (a service with option (superline.role) or "
-             "(superline.server_to_server))";
+    *error =
+        "no contract services (a service with option (superline.role) or (superline.server_to_server)); "
+        "a file of messages only is not a contract: list it under MESSAGES in superline_generate(), or "
+        "leave it to protoc's --cpp_out";
     return false;
   }
   const std::string stem = StripProto(file->name());

@@ -138,6 +138,53 @@ TEST_F(ShapesOverSockets, ServerWithoutAuthenticatorAdmitsTheSharedRoleOnly) {
             R"({"t":"err","i":1001,"code":"NOT_FOUND","m":"Unknown message: post"})");
 }
 
+// Without an on_error hook, what would have been reported is logged (to stderr), never lost.
+TEST(ShapesWithoutErrorHook, HandlerExceptionsAreLogged) {
+  testing_support::ShapesApp app;
+  shapes::v1::ShapesServer server(app);
+  superline::WebSocketServer transport(server, {});
+  ASSERT_TRUE(transport.start().ok());
+  auto c = WsTestClient::open(transport.port(), "/");
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(c->request("crash", "{}"),
+            R"({"t":"err","i":1001,"code":"INTERNAL","m":"Internal server error"})");
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("superline error: request crash on connection "), std::string::npos) << log;
+  EXPECT_NE(log.find("INTERNAL: secret detail"), std::string::npos) << log;
+}
+
+// An authenticator's status picks the HTTP answer; its message is the body.
+TEST(Handshake, RefusalsKeepTheirMeaning) {
+  testing_support::ShapesApp app;
+  shapes::v1::ShapesServer server(app);
+  server.authenticate([](const superline::Handshake& h) -> absl::StatusOr<superline::Admission> {
+    const std::string_view why = h.query_param("why").value_or("");
+    if (why == "banned") return absl::PermissionDeniedError("you are banned");
+    if (why == "busy") return absl::ResourceExhaustedError("too many attempts");
+    if (why == "down") return absl::UnavailableError("try again soon");
+    if (why == "bad") return absl::InvalidArgumentError("bad token");
+    if (why == "long") return absl::UnauthenticatedError(std::string(5000, 'x'));
+    return absl::UnauthenticatedError("who are you?");
+  });
+  superline::WebSocketServer transport(server, {});
+  ASSERT_TRUE(transport.start().ok());
+  auto answer = [&](const std::string& why) {
+    return raw_exchange(transport.port(), "GET /?why=" + why +
+                                              " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                              "Sec-WebSocket-Version: 13\r\n\r\n");
+  };
+  auto status_and_body = [](const std::string& response) {
+    return response.substr(0, response.find("\r\n")) + " | " + response.substr(response.find("\r\n\r\n") + 4);
+  };
+  EXPECT_EQ(status_and_body(answer("banned")), "HTTP/1.1 403 Forbidden | you are banned\n");
+  EXPECT_EQ(status_and_body(answer("busy")), "HTTP/1.1 429 Too Many Requests | too many attempts\n");
+  EXPECT_EQ(status_and_body(answer("down")), "HTTP/1.1 503 Service Unavailable | try again soon\n");
+  EXPECT_EQ(status_and_body(answer("bad")), "HTTP/1.1 400 Bad Request | bad token\n");
+  EXPECT_EQ(status_and_body(answer("who")), "HTTP/1.1 401 Unauthorized | who are you?\n");
+  EXPECT_LT(answer("long").size(), 600u);  // the message is clipped
+}
+
 TEST(Handshake, AuthenticatorSuppliedIdsAndDuplicates) {
   testing_support::ShapesApp app;
   shapes::v1::ShapesServer server(app);

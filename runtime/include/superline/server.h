@@ -85,6 +85,9 @@ class Server {
   void set_authenticator(Authenticator authenticator);
   void on_connection(std::function<void(Conn&)> hook);
   void on_disconnect(std::function<void(Conn&, uint16_t code)> hook);
+  // Errors nobody else is told of: a handler that threw or failed unexpectedly (INTERNAL), a
+  // listener that threw, a malformed message from another node. Without a hook they are logged to
+  // stderr, throttled.
   void on_error(std::function<void(const absl::Status&, const ErrorInfo&)> hook);
   // Decides topic subscriptions; returning false answers FORBIDDEN.
   void set_subscribe_authorizer(std::function<bool(Conn&, std::string_view topic)> authorizer);

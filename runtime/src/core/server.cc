@@ -165,7 +165,15 @@ void Server::set_subscribe_authorizer(std::function<bool(Conn&, std::string_view
 }
 
 void Server::report(const absl::Status& status, const ErrorInfo& info) const {
-  if (!on_error_) return;
+  if (!on_error_) {
+    // Nobody asked to hear of it: the log does, at most a burst per period (a client can make a
+    // handler throw on every request).
+    static KindThrottle throttle;
+    return log_throttled(throttle, LogLevel::kError,
+                         cat(info.kind, " ", clip(info.name),
+                             info.conn_id.empty() ? std::string() : cat(" on connection ", clip(info.conn_id)), ": ",
+                             std_view(status.ToString())));
+  }
   try {
     on_error_(status, info);
   } catch (...) {
