@@ -3,8 +3,9 @@
 #
 # Runs protoc with protoc-gen-superline on each contract (PROTOS) and adds the generated protobuf and
 # superline sources to <target>; MESSAGES are plain message files the contracts import (protobuf
-# code only). The outputs depend on the .proto files and on the plugin binary, so editing a
-# contract or upgrading superline regenerates the stubs on the next build. Generated headers land in
+# code only). The outputs depend on the .proto files, on every file they import (transitively,
+# through protoc's --dependency_out) and on the plugin binary, so editing a contract or anything it
+# imports, or upgrading superline, regenerates the stubs on the next build. Generated headers land in
 # ${CMAKE_CURRENT_BINARY_DIR}/superline_gen, which is added to the target's include path; include them
 # by their path relative to the first import dir (the .proto's own directory by default).
 function(superline_generate)
@@ -62,10 +63,15 @@ function(superline_generate)
                           --superline_out=${out_dir})
       set(plugin_dep ${SUPERLINE_PLUGIN_TARGET})
     endif()
+    # protoc lists every file the .proto imports, transitively, in a depfile: a change in any of
+    # them regenerates this one too.
+    set(depfile ${out_dir}/${stem}.d)
     add_custom_command(
       OUTPUT ${outs}
-      COMMAND protobuf::protoc ${superline_flags} --cpp_out=${out_dir} ${include_flags} ${proto_abs}
+      COMMAND protobuf::protoc ${superline_flags} --cpp_out=${out_dir} --dependency_out=${depfile}
+              ${include_flags} ${proto_abs}
       DEPENDS ${proto_abs} ${plugin_dep} protobuf::protoc
+      DEPFILE ${depfile}
       COMMENT "superline: generating code for ${rel}"
       VERBATIM)
     list(APPEND generated ${outs})

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(protobuf-compiler libprotobuf-dev libprotoc-dev libboost1.81-dev libhiredis-dev libabsl-dev
-          libgtest-dev libgmock-dev libbenchmark-dev redis-server cmake ninja-build g++ ccache "$@")
+          libgtest-dev libgmock-dev libbenchmark-dev redis-server cmake ninja-build g++ ccache pkg-config "$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The package test: install superline from a build tree, build an out-of-tree consumer with
-# find_package(superline) and superline_generate(), run it; then add a method to its contract and
+# The package test: install superline from a build tree, move the installed tree elsewhere (it must
+# not remember where it was installed, nor this machine's library paths), build an out-of-tree
+# consumer with find_package(superline) and superline_generate() on C++17, run it; then edit the
+# file its contract imports and check the contract is regenerated; add a method to the contract and
 # check the rebuild fails naming the missing handler, implement it, and check the rebuild passes.
 # usage: run.sh <superline build dir> <scratch dir>
 set -euo pipefail
@@ -10,7 +12,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 rm -rf "$work"
 mkdir -p "$work"
-cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
+cmake --install "$build" --prefix "$work/installed" > "$work/install.log"
+cp -r "$work/installed" "$work/prefix"
+rm -rf "$work/installed"
+if grep -rn "$build\|$work/installed\|libhiredis\.so" "$work/prefix/lib" --include='*.cmake'; then
+  echo "the installed package names a path of the machine it was built on"
+  exit 1
+fi
 cp -r "$here/project" "$work/src"
 
 generator=()
@@ -18,13 +26,28 @@ command -v ninja > /dev/null && generator=(-G Ninja)
 launcher=()
 command -v ccache > /dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S "$work/src" -B "$work/build" "${generator[@]}" "${launcher[@]}" \
-  -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release > "$work/configure.log"
+  -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
+  > "$work/configure.log"
+# The consumer asks for C++17; superline's targets require C++20 of what links them.
+grep -q 'std=\(gnu\|c\)++20' "$work/build/compile_commands.json" || {
+  echo "the consumer is not compiled as C++20 although it links superline"
+  exit 1
+}
 
 echo "== build the consumer against the installed package"
 cmake --build "$work/build" > "$work/build1.log" 2>&1 || { cat "$work/build1.log"; exit 1; }
 out=$("$work/build/consumer")
 [ "$out" = "Hello, superline" ] || { echo "unexpected output: $out"; exit 1; }
 echo "ok: $out"
+
+echo "== edit only the file the contract imports: the contract's generated code is made again"
+generated="$work/build/superline_gen/hello.superline.h"
+before=$(date -r "$generated" +%s%N)
+sed -i 's|^// (the package test edits this file.*|// edited by the package test|' "$work/src/hello_types.proto"
+cmake --build "$work/build" > "$work/build1b.log" 2>&1 || { cat "$work/build1b.log"; exit 1; }
+after=$(date -r "$generated" +%s%N)
+[ "$before" != "$after" ] || { echo "hello.superline.h was not regenerated after hello_types.proto changed"; exit 1; }
+echo "ok: hello.superline.h regenerated"
 
 echo "== add a method to the contract: the build must fail naming the missing handler"
 sed -i 's|  // (the package test adds a method here)|  rpc Wave(Name) returns (Greeting);|' "$work/src/hello.proto"
