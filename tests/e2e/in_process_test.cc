@@ -259,6 +259,9 @@ struct SlowAndHealthy {
     superline::ServerOptions options;
     options.max_queued_bytes = 64 * 1024;
     options.slow_consumer = policy;
+    // The slow client reads its close only after all ticks are published (over 5 s in a TSan
+    // build): the close handshake must wait for it, or the socket is cut and it sees 1006.
+    options.close_timeout = std::chrono::seconds(60);
     return options;
   }
   // Publishes 20,000 ticks of 1 KB (~20 MB: more than the kernel's socket buffers plus the cap). The
