@@ -2,8 +2,10 @@
 
 #include <cctype>
 #include <map>
+#include <vector>
 #include <set>
 
+#include "names.h"
 #include "superline/options.pb.h"
 
 namespace superline::codegen {
@@ -55,10 +57,17 @@ bool ReadRoleMethod(const FileDescriptor* file, const ServiceDescriptor* service
   out->method = method;
   out->wire_name = LowerFirst(method->name());
   out->handler_name = SnakeCase(method->name());
+  out->client_name = EscapeCppName(SnakeCase(method->name()));
   out->tag_name = method->name();
   const bool in_stream = method->client_streaming();
   const bool out_stream = method->server_streaming();
   const std::string where = Where(service, method);
+  if (IsRoleStructMember(out->tag_name)) {
+    return Fail(error, where,
+                "rpc " + method->name() + " would name a tag type like the generated member " +
+                    (out->tag_name == "Handlers" ? "Handlers" : "k" + out->tag_name) +
+                    " of the role's struct; rename it");
+  }
 
   if (!in_stream && !out_stream) {
     out->kind = MethodKind::kRequest;
@@ -291,6 +300,33 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
     RoleModel& role = model->roles[r];
     for (MethodModel& m : role.methods) {
       if (handler_uses[m.handler_name] > 1) m.handler_name = SnakeCase(role.type_name) + "_" + m.handler_name;
+    }
+  }
+  for (RoleModel& role : model->roles) {
+    for (MethodModel& m : role.methods) m.handler_name = EscapeCppName(m.handler_name);
+  }
+
+  // A role's client has one method per request and client event of its surface, and async_<name>
+  // per request: rpc Foo and rpc AsyncFoo would both make async_foo.
+  for (const RoleModel& role : model->roles) {
+    std::vector<const RoleModel*> surface = {&model->roles[0]};
+    if (&role != &model->roles[0]) surface.push_back(&role);
+    std::map<std::string, const MethodModel*> client_names;
+    for (const RoleModel* owner : surface) {
+      for (const MethodModel& m : owner->methods) {
+        if (m.kind != MethodKind::kRequest && m.kind != MethodKind::kClientEvent) continue;
+        std::vector<std::string> names = {m.client_name};
+        if (m.kind == MethodKind::kRequest) names.push_back("async_" + m.client_name);
+        for (const std::string& name : names) {
+          auto [it, fresh] = client_names.emplace(name, &m);
+          if (!fresh) {
+            return Fail(error, Where(owner->service, m.method),
+                        "the generated client method " + name + "() of role \"" + role.name +
+                            "\" would be made twice (also for rpc " + it->second->method->name() +
+                            "); rename one of them");
+          }
+        }
+      }
     }
   }
   return true;

@@ -21,7 +21,8 @@ struct MethodModel {
   const google::protobuf::MethodDescriptor* method = nullptr;
   MethodKind kind = MethodKind::kRequest;
   std::string wire_name;     // "sendMessage" for rpc SendMessage
-  std::string handler_name;  // "send_message"
+  std::string handler_name;  // "send_message": a role prefix on clashes, escaped (names.h)
+  std::string client_name;   // "send_message", escaped (names.h): rpc Close is close_()
   std::string tag_name;      // "SendMessage" (C++ tag type; kSendMessage is its constant)
   // The message a client sends (requests, client events), the server sends (events, topics) or a
   // node sends (server events), and for requests the reply.

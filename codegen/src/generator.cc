@@ -139,14 +139,15 @@ void PrintHandlerInterface(Printer& p, const RoleModel& role) {
 }
 
 // The typed calls of one role's requests and client events, as client methods. Client methods keep
-// the plain rpc name in snake_case: a client has one role, so no prefix is ever needed.
+// the rpc name in snake_case (escaped where it would collide, names.h): a client has one role, so
+// no prefix is ever needed.
 void PrintClientMethods(Printer& p, const ContractModel& model, const RoleModel& role) {
   for (const MethodModel& m : role.methods) {
     if (!IsInbound(m.kind)) continue;
     Vars mv = {{"Contract", model.name},
                {"S", role.type_name},
                {"Tag", m.tag_name},
-               {"fn", SnakeCase(m.method->name())},
+               {"fn", m.client_name},
                {"payload", CppType(m.payload)}};
     p.Print("\n");
     PrintComments(p, m.method);
@@ -260,11 +261,11 @@ void PrintHeader(Printer& p, const ContractModel& model, const std::string& stem
           " {\n"
           " protected:\n"
           "  // The server these handlers were given to.\n"
-          "  $Contract$Server& server() const { return *server_; }\n"
+          "  $Contract$Server& server() const { return *bound_server_; }\n"
           "\n"
           " private:\n"
           "  friend class $Contract$Server;\n"
-          "  $Contract$Server* server_ = nullptr;\n"
+          "  $Contract$Server* bound_server_ = nullptr;\n"
           "};\n"
           "\n"
           "// Dispatch ids of requests and client events.\n"
@@ -402,7 +403,7 @@ void PrintSource(Printer& p, const ContractModel& model, const std::string& stem
       "    : ContractServer([&handlers](superline::internal::Inbound& inbound) {\n"
       "        $Contract$::dispatch(handlers, inbound);\n"
       "      }, std::move(options), std::move(adapter)) {\n"
-      "  handlers.server_ = this;\n"
+      "  handlers.bound_server_ = this;\n"
       "}\n"
       "\n");
   for (auto it = model.namespaces.rbegin(); it != model.namespaces.rend(); ++it) {

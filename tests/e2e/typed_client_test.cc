@@ -8,6 +8,7 @@
 #include "../support/eventually.h"
 #include "../support/shapes_app.h"
 #include "chat_app.h"
+#include "reserved.superline.h"
 #include "superline/rendezvous.h"
 #include "superline/websocket.h"
 
@@ -227,5 +228,61 @@ TEST_P(ShapesClientTest, ClientEventsAndServerEvents) {
 
 INSTANTIATE_TEST_SUITE_P(Wires, ShapesClientTest,
                          ::testing::Values(superline::Wire::kJson, superline::Wire::kProtobuf), wire_name);
+
+// Method names the generated C++ cannot use as they are (a keyword, the client's connect/close/
+// subscribe, the handlers' server()) are escaped with a trailing underscore; the wire keeps the rpc
+// names, and the client's own connect()/close() still work.
+namespace reserved_names {
+
+using reserved::v1::Reserved;
+using reserved::v1::Word;
+
+Word word(const std::string& value) {
+  Word w;
+  w.set_value(value);
+  return w;
+}
+
+class ReservedApp final : public Reserved::Handlers {
+ public:
+  superline::Reply<Word> delete_(superline::Call<Word>&, const Word& w) override { return word("delete:" + w.value()); }
+  superline::Reply<Word> connect_(superline::Call<Word>&, const Word& w) override { return word("connect:" + w.value()); }
+  superline::Reply<Word> subscribe_(superline::Call<Word>&, const Word& w) override {
+    return word("subscribe:" + w.value());
+  }
+  superline::Reply<Word> server_(superline::Call<Word>&, const Word& w) override {
+    return word("server:" + w.value() + (server().core().connection_count() == 1 ? "" : "?"));  // server() intact
+  }
+  void close_(superline::Conn& conn, const Word& w) override {
+    (void)conn.emit(Reserved::Shared::kTemplate, word("closed:" + w.value()));
+  }
+};
+
+static_assert(Reserved::Shared::Delete::kName == "delete" && Reserved::Shared::Close::kName == "close",
+              "the wire keeps the rpc names");
+
+TEST_P(ShapesClientTest, EscapedNamesWorkOnEitherWire) {
+  ReservedApp app;
+  reserved::v1::ReservedServer server(app);
+  superline::WebSocketServer transport(server, {});
+  ASSERT_TRUE(transport.start().ok());
+  reserved::v1::ReservedSharedClient client(options_for(transport.port(), "r", GetParam()));
+  ASSERT_TRUE(client.connect().ok());  // the client's own connect()
+  EXPECT_EQ(client.delete_(word("a"))->value(), "delete:a");
+  EXPECT_EQ(client.connect_(word("b"))->value(), "connect:b");
+  EXPECT_EQ(client.subscribe_(word("c"))->value(), "subscribe:c");
+  EXPECT_EQ(client.server_(word("d"))->value(), "server:d");
+  superline::Rendezvous<std::string> async_answer;
+  client.async_subscribe_(word("e"), [&](absl::StatusOr<Word> r) { async_answer.set(r.ok() ? r->value() : "error"); });
+  EXPECT_EQ(async_answer.wait_for(2s), "subscribe:e");
+  superline::Rendezvous<std::string> event;
+  client.on(Reserved::Shared::kTemplate, [&](const Word& w) { event.set(w.value()); });
+  ASSERT_TRUE(client.close_(word("f")).ok());
+  EXPECT_EQ(event.wait_for(2s), "closed:f");
+  client.close();  // and its own close()
+  EXPECT_FALSE(client.connected());
+}
+
+}  // namespace reserved_names
 
 }  // namespace

@@ -78,7 +78,7 @@ ChatServer::ChatServer(Chat::Handlers& handlers, superline::ServerOptions option
     : ContractServer([&handlers](superline::internal::Inbound& inbound) {
         Chat::dispatch(handlers, inbound);
       }, std::move(options), std::move(adapter)) {
-  handlers.server_ = this;
+  handlers.bound_server_ = this;
 }
 
 }  // namespace chat

@@ -205,11 +205,11 @@ struct Chat {
   class Handlers : public Shared::Handlers, public User::Handlers, public Agent::Handlers {
    protected:
     // The server these handlers were given to.
-    ChatServer& server() const { return *server_; }
+    ChatServer& server() const { return *bound_server_; }
 
    private:
     friend class ChatServer;
-    ChatServer* server_ = nullptr;
+    ChatServer* bound_server_ = nullptr;
   };
 
   // Dispatch ids of requests and client events.

@@ -40,7 +40,7 @@ RelayServer::RelayServer(Relay::Handlers& handlers, superline::ServerOptions opt
     : ContractServer([&handlers](superline::internal::Inbound& inbound) {
         Relay::dispatch(handlers, inbound);
       }, std::move(options), std::move(adapter)) {
-  handlers.server_ = this;
+  handlers.bound_server_ = this;
 }
 
 }  // namespace v2

@@ -97,11 +97,11 @@ struct Relay {
   class Handlers : public Shared::Handlers, public RelayNode::Handlers {
    protected:
     // The server these handlers were given to.
-    RelayServer& server() const { return *server_; }
+    RelayServer& server() const { return *bound_server_; }
 
    private:
     friend class RelayServer;
-    RelayServer* server_ = nullptr;
+    RelayServer* bound_server_ = nullptr;
   };
 
   // Dispatch ids of requests and client events.

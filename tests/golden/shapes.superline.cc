@@ -97,7 +97,7 @@ ShapesServer::ShapesServer(Shapes::Handlers& handlers, superline::ServerOptions 
     : ContractServer([&handlers](superline::internal::Inbound& inbound) {
         Shapes::dispatch(handlers, inbound);
       }, std::move(options), std::move(adapter)) {
-  handlers.server_ = this;
+  handlers.bound_server_ = this;
 }
 
 }  // namespace v1

@@ -234,11 +234,11 @@ struct Shapes {
   class Handlers : public Shared::Handlers, public Member::Handlers, public Admin::Handlers {
    protected:
     // The server these handlers were given to.
-    ShapesServer& server() const { return *server_; }
+    ShapesServer& server() const { return *bound_server_; }
 
    private:
     friend class ShapesServer;
-    ShapesServer* server_ = nullptr;
+    ShapesServer* bound_server_ = nullptr;
   };
 
   // Dispatch ids of requests and client events.
