@@ -11,6 +11,7 @@
 #include "reserved.superline.h"
 #include "superline/rendezvous.h"
 #include "superline/websocket.h"
+#include "superline/wire.pb.h"
 
 namespace {
 
@@ -123,12 +124,17 @@ TEST_P(ChatClientTest, ErrorsCarryTheirWireCode) {
   EXPECT_EQ(superline::error_code(alice.join(empty).status()), "BAD_REQUEST");
 }
 
-TEST_P(ChatClientTest, RejectedHandshakeIsDisconnected) {
-  superline::ClientOptions options = options_for(port(), "", GetParam());
-  options.reconnect = false;
-  chat::ChatUserClient nobody(options);
+// Refused with 401 the client hears why, and does not come back with the same credentials even
+// with reconnect on.
+TEST_P(ChatClientTest, RejectedHandshakeIsUnauthorizedAndNotRetried) {
+  chat::ChatUserClient nobody(options_for(port(), "", GetParam()));
   absl::Status status = nobody.connect(2s);
-  EXPECT_EQ(superline::error_code(status), "DISCONNECTED") << status;
+  EXPECT_EQ(superline::error_code(status), "UNAUTHORIZED") << status;
+  EXPECT_EQ(status.message(), "name is required");
+  chat::JoinRequest join;
+  join.set_room("r");
+  EXPECT_EQ(superline::error_code(nobody.join(join, {.timeout = 2s}).status()), "UNAUTHORIZED");  // at once
+  EXPECT_EQ(nobody.core().opens(), 0);
   EXPECT_EQ(server_.core().connection_count(), 0u);
 }
 
@@ -224,6 +230,113 @@ TEST_P(ShapesClientTest, ClientEventsAndServerEvents) {
   auto posted = member.post(poke);
   ASSERT_TRUE(posted.ok());
   EXPECT_EQ(posted->value(), 1);
+}
+
+// The connection's id on the server (the only one).
+std::string only_conn_id(shapes::v1::ShapesServer& server) {
+  std::string id;
+  EXPECT_TRUE(eventually([&] {
+    auto conns = server.core().connections();
+    if (conns.size() == 1) id = conns[0]->id();
+    return conns.size() == 1;
+  }));
+  return id;
+}
+
+// With reconnect off and the connection gone there is nothing to wait for: every call fails at
+// once, each callback runs once, and none runs after close().
+TEST_P(ShapesClientTest, FailsFastWhenItWillNotReconnect) {
+  superline::ClientOptions options = options_for(transport_.port(), "x", GetParam());
+  options.reconnect = false;
+  auto client = std::make_unique<shapes::v1::ShapesSharedClient>(options);
+  ASSERT_TRUE(client->connect().ok());
+  server_.to_conn(only_conn_id(server_)).close();
+  ASSERT_TRUE(eventually([&] { return !client->connected(); }));
+  shapes::v1::Text text;
+  text.set_value("x");
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(superline::error_code(client->echo(text, {.timeout = 3s}).status()), "DISCONNECTED");
+  EXPECT_EQ(superline::error_code(client->subscribe(shapes::v1::Shapes::Shared::kTicker,
+                                                    [](const shapes::v1::Tick&) {}, {.timeout = 3s})),
+            "DISCONNECTED");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);  // not the 3 s timeouts
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  client->async_subscribe(shapes::v1::Shapes::Shared::kTicker, [](const shapes::v1::Tick&) {},
+                          [calls](absl::Status) { ++*calls; });
+  EXPECT_TRUE(eventually([&] { return *calls == 1; }));
+  client->close();
+  client.reset();  // the destructor runs nothing more
+  EXPECT_EQ(*calls, 1);
+}
+
+// What the client would otherwise drop reaches on_error: an event whose payload does not decode, and
+// an err without "i".
+TEST_P(ShapesClientTest, ErrorHookHearsWhatWouldBeDropped) {
+  shapes::v1::ShapesSharedClient client(options_for(transport_.port(), "x", GetParam()));
+  std::mutex mu;
+  std::vector<std::string> errors;
+  client.on_error([&](const absl::Status& s) {
+    std::lock_guard<std::mutex> lock(mu);
+    errors.push_back(superline::error_code(s) + ": " + std::string(s.message()));
+  });
+  std::atomic<int> notices{0};
+  client.on(shapes::v1::Shapes::Shared::kNotice, [&](const shapes::v1::Text&) { ++notices; });
+  ASSERT_TRUE(client.connect().ok());
+  const std::string id = only_conn_id(server_);
+  auto bad_event = std::make_shared<superline::EncodedFrame>();
+  bad_event->json = R"({"t":"evt","e":"notice","d":{"value":123}})";
+  superline::wire::Frame evt;
+  evt.set_t(superline::wire::Frame::EVT);
+  evt.set_e("notice");
+  evt.set_d(std::string("\x0a\x05", 2) + "ab");  // a length running past the end
+  bad_event->binary = evt.SerializeAsString();
+  ASSERT_TRUE(server_.core().send_to_conn(id, bad_event).ok());
+  auto connection_error = std::make_shared<superline::EncodedFrame>();
+  connection_error->json = R"({"t":"err","code":"BAD_REQUEST","m":"that was not a frame"})";
+  superline::wire::Frame err;
+  err.set_t(superline::wire::Frame::ERR);
+  err.set_code("BAD_REQUEST");
+  err.set_m("that was not a frame");
+  connection_error->binary = err.SerializeAsString();
+  ASSERT_TRUE(server_.core().send_to_conn(id, connection_error).ok());
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return errors.size() == 2;
+  }));
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(errors[0].rfind("VALIDATION: event 'notice' does not decode", 0), 0u) << errors[0];
+  EXPECT_EQ(errors[1], "BAD_REQUEST: that was not a frame");
+  EXPECT_EQ(notices, 0);
+}
+
+// kick() closes with 4000 and a reason: the client stays away and says why. A plain close (1000)
+// is followed by a reconnect, as after network loss, 1001 or 1013.
+TEST_P(ShapesClientTest, KickedClientsStayAwayClosedOnesReconnect) {
+  shapes::v1::ShapesSharedClient client(options_for(transport_.port(), "x", GetParam()));
+  std::mutex mu;
+  std::vector<std::pair<uint16_t, std::string>> closes;
+  client.on_close([&](uint16_t code, std::string_view reason) {
+    std::lock_guard<std::mutex> lock(mu);
+    closes.emplace_back(code, std::string(reason));
+  });
+  ASSERT_TRUE(client.connect().ok());
+  server_.to_conn(only_conn_id(server_)).close();
+  ASSERT_TRUE(eventually([&] { return client.core().opens() == 2 && client.connected(); }));  // back
+
+  server_.to_conn(only_conn_id(server_)).kick("banned for spam");
+  ASSERT_TRUE(eventually([&] { return !client.connected(); }));
+  shapes::v1::Text text;
+  const absl::Status refused = client.echo(text).status();
+  EXPECT_EQ(superline::error_code(refused), "DISCONNECTED");
+  EXPECT_EQ(refused.message(), "the server closed with 4000: banned for spam");
+  // Reconnects here take at most 200 ms (options_for): five times that passes with no attempt.
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(client.core().opens(), 2);
+  EXPECT_EQ(server_.core().connection_count(), 0u);
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(closes.size(), 2u);
+  EXPECT_EQ(closes[0].first, 1000);
+  EXPECT_EQ(closes[1], (std::pair<uint16_t, std::string>{4000, "banned for spam"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Wires, ShapesClientTest,

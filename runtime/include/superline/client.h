@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "superline/close_codes.h"
 #include "superline/contract.h"
 #include "superline/frame.h"
 #include "superline/rendezvous.h"
@@ -34,7 +35,10 @@ struct ClientOptions {
   Wire wire = Wire::kJson;
   // Default request timeout; a request waiting for a connection counts against it too.
   std::chrono::milliseconds request_timeout{30'000};
-  // Reconnect after any close with delay uniform in [raw/2, raw], raw = min(max, base * factor^n).
+  // Reconnect after a close with delay uniform in [raw/2, raw], raw = min(max, base * factor^n):
+  // after network loss, 1001 (server going away), 1013 and the like, but never after a close code
+  // of 4000-4099 (the server asking it to stay away, kCloseDoNotReconnect) or an upgrade refused
+  // with HTTP 401/403. A client that will not reconnect fails every call at once (DISCONNECTED).
   bool reconnect = true;
   std::chrono::milliseconds reconnect_base{500};
   std::chrono::milliseconds reconnect_max{30'000};
@@ -60,9 +64,11 @@ class ClientCore {
   ClientCore& operator=(const ClientCore&) = delete;
 
   // Starts connecting; waits up to `timeout` for the server's first frame. With reconnect on, the
-  // client keeps trying in the background after a failure.
+  // client keeps trying in the background after a failure. An upgrade refused with 401/403 is
+  // UNAUTHORIZED/FORBIDDEN with the server's message.
   absl::Status connect(std::chrono::milliseconds timeout);
-  // Closes for good: in-flight and queued requests fail with DISCONNECTED.
+  // Closes for good: in-flight and queued requests fail with DISCONNECTED. Every callback runs at
+  // most once, and none runs after close() returns (the destructor included).
   void close();
   bool connected() const;
   // Times the connection has opened (1 after the first connect, more after reconnects).
@@ -78,6 +84,14 @@ class ClientCore {
   void unsubscribe(std::string topic);
   // Observes connection state changes (true: open, false: closed).
   void on_state(std::function<void(bool connected)> hook);
+  // The close code and reason of every connection that ends (1006 when none was received).
+  void on_close(std::function<void(uint16_t code, std::string_view reason)> hook);
+  // What would otherwise be dropped without a word: a connection-level err from the server (no
+  // "i": a malformed frame, a client event refused), a frame that does not parse, and (reported by
+  // the typed layer) an event or publish whose payload does not decode.
+  void on_error(std::function<void(const absl::Status&)> hook);
+  // Reports `status` to the on_error hooks (from the client's thread: the typed layer's decoders).
+  void report(absl::Status status);
 
  private:
   class Impl;
@@ -98,17 +112,19 @@ class ContractClient {
   void close() { core_.close(); }
   bool connected() const { return core_.connected(); }
   ClientCore& core() { return core_; }
+  // See ClientCore::on_error and on_close.
+  void on_error(std::function<void(const absl::Status&)> hook) { core_.on_error(std::move(hook)); }
+  void on_close(std::function<void(uint16_t code, std::string_view reason)> hook) {
+    core_.on_close(std::move(hook));
+  }
 
-  // Listens for a server event of this role's surface.
+  // Listens for a server event of this role's surface. A payload that does not decode reaches
+  // on_error (VALIDATION), not the handler.
   template <class E, class F>
   void on(E, F handler) {
     static_assert(E::kKind == MethodKind::kEvent, "on() takes a server event (subscribe to topics)");
     check_surface<E>();
-    core_.on_event(std::string(E::kName),
-                   [wire = wire_, handler = std::move(handler)](std::string_view data) {
-                     typename E::Payload payload;
-                     if (decode_payload(wire, data, payload).ok()) handler(payload);
-                   });
+    core_.on_event(std::string(E::kName), decoding<E>(std::move(handler), "event"));
   }
 
   // Subscribes to a topic and waits for the server's answer (FORBIDDEN, NOT_FOUND, or OK).
@@ -124,13 +140,7 @@ class ContractClient {
   void async_subscribe(E, F handler, std::function<void(absl::Status)> ready) {
     static_assert(E::kKind == MethodKind::kTopic, "subscribe takes a topic");
     check_surface<E>();
-    core_.subscribe(
-        std::string(E::kName),
-        [wire = wire_, handler = std::move(handler)](std::string_view data) {
-          typename E::Payload payload;
-          if (decode_payload(wire, data, payload).ok()) handler(payload);
-        },
-        std::move(ready));
+    core_.subscribe(std::string(E::kName), decoding<E>(std::move(handler), "publish on topic"), std::move(ready));
   }
   template <class E>
   void unsubscribe(E) {
@@ -172,6 +182,20 @@ class ContractClient {
   }
 
  private:
+  // A handler of raw payloads that decodes them into E's message first.
+  template <class E, class F>
+  std::function<void(std::string_view)> decoding(F handler, std::string_view what) {
+    return [wire = wire_, core = &core_, handler = std::move(handler), what](std::string_view data) {
+      typename E::Payload payload;
+      if (absl::Status decoded = decode_payload(wire, data, payload); decoded.ok()) {
+        handler(payload);
+      } else {
+        core->report(error(kValidation, std::string(what) + " '" + std::string(E::kName) +
+                                            "' does not decode: " + std::string(decoded.message())));
+      }
+    };
+  }
+
   template <class E>
   static constexpr void check_surface() {
     static_assert(E::kRoleIndex == kSharedRole || E::kRoleIndex == R::kRoleIndex,

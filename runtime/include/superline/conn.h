@@ -18,18 +18,12 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "superline/close_codes.h"
 #include "superline/contract.h"
 #include "superline/frame.h"
 #include "superline/status.h"
 
 namespace superline {
-
-// WebSocket close codes the runtime uses.
-inline constexpr uint16_t kCloseNormal = 1000;
-inline constexpr uint16_t kCloseGoingAway = 1001;  // graceful shutdown
-inline constexpr uint16_t kClosePolicy = 1008;
-inline constexpr uint16_t kCloseTooBig = 1009;         // oversize message
-inline constexpr uint16_t kCloseTryAgainLater = 1013;  // slow consumer over its queue cap
 
 // Where a connection's outbound frames go: a WebSocket session, or a test double.
 // Thread-safety: both methods may be called from any thread and must not block.

@@ -123,8 +123,8 @@ class Server {
   // an encoded frame (PAYLOAD_TOO_LARGE, sending nothing, past the outbound limit), or a close.
   absl::Status send_to_conn(std::string_view conn_id, Frame frame);
   absl::Status send_to_user(std::string_view user_id, Frame frame);
-  void close_conn(std::string_view conn_id);
-  void close_user(std::string_view user_id);
+  void close_conn(std::string_view conn_id, uint16_t code = kCloseNormal, std::string_view reason = {});
+  void close_user(std::string_view user_id, uint16_t code = kCloseNormal, std::string_view reason = {});
 
   // Cluster-wide presence, from the adapter's directory (FAILED_PRECONDITION if it keeps none,
   // DEADLINE_EXCEEDED past `timeout`). Blocks the calling thread until answered.
@@ -183,7 +183,8 @@ class Server {
   void add_interest(const std::string& channel, const std::shared_ptr<Conn>& conn, uint64_t listener_id,
                     Listener listener, std::function<void(absl::Status)> live);
   void drop_interest_if_unused(const std::string& channel);
-  void publish_personal(const std::string& channel, Frame frame, bool close);
+  // A frame, or (without one) a close with `code` and `reason`, on a personal channel.
+  void publish_personal(const std::string& channel, Frame frame, uint16_t code = 0, std::string_view reason = {});
   // Runs listeners isolated from each other and from this server.
   void notify(const std::vector<Listener>& listeners, const google::protobuf::Message& payload,
               std::string_view from, std::string_view name) const;

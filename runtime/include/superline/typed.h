@@ -142,7 +142,12 @@ class ContractServer {
       Frame frame = encode_event(E::kName, payload);
       return user_ ? core_.send_to_user(id_, std::move(frame)) : core_.send_to_conn(id_, std::move(frame));
     }
+    // Closes the connection(s) with 1000: superline's clients reconnect, as super-line's do.
     void close() { user_ ? core_.close_user(id_) : core_.close_conn(id_); }
+    // Closes them with kCloseDoNotReconnect (4000) and `reason`: superline's clients stay away.
+    void kick(std::string_view reason = {}) {
+      user_ ? core_.close_user(id_, kCloseDoNotReconnect, reason) : core_.close_conn(id_, kCloseDoNotReconnect, reason);
+    }
 
    private:
     friend class ContractServer;

@@ -64,6 +64,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
     auto ready = std::make_shared<Rendezvous<absl::Status>>();
     net::post(ioc_, [this, ready] {
       if (closed_) return ready->set(error(kDisconnected, "Client closed"));
+      if (ended_) return ready->set(ended_status());
       if (open_ && got_env_) return ready->set(absl::OkStatus());
       connect_waiters_.push_back(ready);
       if (!dialing_ && !open_) dial();
@@ -79,6 +80,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
   void close() {
     auto done = std::make_shared<Rendezvous<bool>>();
     net::post(ioc_, [this, done] {
+      if (closed_) return done->set(true);
       closed_ = true;
       retry_.cancel();
       fail_all(kDisconnected, "Client closed");
@@ -109,6 +111,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
     net::post(ioc_, [this, name = std::move(name), payload = std::move(payload), done = std::move(done),
                      timeout]() mutable {
       if (closed_) return done(error(kDisconnected, "Client closed"));
+      if (ended_) return done(ended_status());
       const int64_t id = ++next_id_;
       Pending& p = pending_[id];
       p.frame = encode(make_frame("req", std::to_string(id), name, {}, std::move(payload)));
@@ -148,8 +151,8 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
                  std::function<void(absl::Status)> ready) {
     net::post(ioc_, [this, topic = std::move(topic), handler = std::move(handler),
                      ready = std::move(ready)]() mutable {
-      if (closed_) {
-        if (ready) ready(error(kDisconnected, "Client closed"));
+      if (closed_ || ended_) {
+        if (ready) ready(closed_ ? error(kDisconnected, "Client closed") : ended_status());
         return;
       }
       Subscription& sub = subs_[topic];
@@ -172,6 +175,17 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
 
   void on_state(std::function<void(bool)> hook) {
     net::post(ioc_, [this, hook = std::move(hook)]() mutable { state_hooks_.push_back(std::move(hook)); });
+  }
+  void on_close(std::function<void(uint16_t, std::string_view)> hook) {
+    net::post(ioc_, [this, hook = std::move(hook)]() mutable { close_hooks_.push_back(std::move(hook)); });
+  }
+  void on_error(std::function<void(const absl::Status&)> hook) {
+    net::post(ioc_, [this, hook = std::move(hook)]() mutable { error_hooks_.push_back(std::move(hook)); });
+  }
+  // On the client's thread (or posted to it).
+  void report(absl::Status status) {
+    if (ioc_.get_executor().running_in_this_thread()) return notify_error(status);
+    net::post(ioc_, [this, status = std::move(status)] { notify_error(status); });
   }
 
  private:
@@ -235,12 +249,32 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
 
   void dial_failed(beast::error_code ec) {
     dialing_ = false;
-    if (!options_.reconnect || closed_) {
-      resolve_waiters(kDisconnected, "connect failed: " + ec.message());
-      fail_all(kDisconnected, "connect failed: " + ec.message());
-      return;
+    // Refused with 401/403: the same credentials will be refused again.
+    const unsigned status = handshake_response_.result_int();
+    if (status == 401 || status == 403) {
+      std::string why = handshake_response_.body();
+      while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
+      handshake_response_ = {};
+      return end(status == 401 ? kUnauthorized : kForbidden,
+                 why.empty() ? absl::StrCat("the server refused the upgrade with HTTP ", status) : why);
     }
+    if (!options_.reconnect || closed_) return end(kDisconnected, "connect failed: " + ec.message());
     schedule_retry();
+  }
+
+  // The client will not connect again: whoever waits, and whoever asks from now on, hears why.
+  void end(std::string_view code, std::string message) {
+    ended_ = true;
+    ended_code_ = std::string(code);
+    ended_message_ = std::move(message);
+    retry_.cancel();
+    resolve_waiters(ended_code_, ended_message_);
+    fail_all(ended_code_, ended_message_);
+  }
+  absl::Status ended_status() const { return error(ended_code_, ended_message_); }
+
+  void notify_error(const absl::Status& status) {
+    for (auto& hook : error_hooks_) hook(status);
   }
 
   void on_open() {
@@ -273,7 +307,11 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
 
   void read() {
     ws_->async_read(buffer_, [this, self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return on_closed();
+      if (ec) {
+        const websocket::close_reason& reason = ws_->reason();
+        return on_closed(reason.code != 0 ? static_cast<uint16_t>(reason.code) : 1006,
+                         std::string(reason.reason.data(), reason.reason.size()));
+      }
       auto data = buffer_.cdata();
       on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()));
       buffer_.consume(buffer_.size());
@@ -296,7 +334,10 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
 
   void on_frame(std::string_view data) {
     absl::StatusOr<WireFrame> frame = parse_frame(options_.wire, data);
-    if (!frame.ok()) return;  // not ours to answer; super-line clients drop undecodable frames
+    if (!frame.ok()) {  // not ours to answer (super-line clients drop undecodable frames), but said
+      return notify_error(
+          error(kBadRequest, cat("a frame from the server does not parse: ", std_view(frame.status().message()))));
+    }
     const std::string& t = frame->t;
     if (t == "env") {
       got_env_ = true;
@@ -317,7 +358,10 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
     }
     if (t != "res" && t != "err") return;
     int64_t id = 0;
-    if (frame->i.empty() || !absl::SimpleAtoi(frame->i, &id)) return;  // connection-level err
+    if (frame->i.empty() || !absl::SimpleAtoi(frame->i, &id)) {  // connection-level err
+      if (t == "err") notify_error(error(frame->code.empty() ? kBadRequest : frame->code, frame->m));
+      return;
+    }
     // Each callback gets a status of its own (see outcome()).
     const bool failed = t == "err";
     auto outcome = [&] { return failed ? error(frame->code, frame->m) : absl::OkStatus(); };
@@ -344,7 +388,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
     }
   }
 
-  void on_closed() {
+  void on_closed(uint16_t code, const std::string& reason) {
     open_ = false;
     connected_.store(false);
     write_queue_.clear();
@@ -355,6 +399,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
       sub.acked = false;
     }
     for (auto& hook : state_hooks_) hook(false);
+    for (auto& hook : close_hooks_) hook(code, reason);
     // In-flight requests may or may not have run: the caller must decide, so they fail now.
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->second.sent) {
@@ -365,9 +410,11 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
         ++it;
       }
     }
-    if (closed_ || !options_.reconnect) {
-      fail_all(kDisconnected, "Connection closed");
-      return;
+    if (closed_) return fail_all(kDisconnected, "Connection closed");
+    if (!options_.reconnect) return end(kDisconnected, "Connection closed");
+    if (means_do_not_reconnect(code)) {
+      return end(kDisconnected, reason.empty() ? absl::StrCat("the server closed with ", code, " (do not reconnect)")
+                                               : absl::StrCat("the server closed with ", code, ": ", reason));
     }
     schedule_retry();
   }
@@ -436,6 +483,8 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
   bool dialing_ = false;
   bool got_env_ = false;
   bool closed_ = false;
+  bool ended_ = false;  // will not connect again (see end())
+  std::string ended_code_, ended_message_;
   int attempt_ = 0;
   int64_t next_id_ = 0;
   std::map<int64_t, Pending> pending_;  // ordered: queued requests leave in id order
@@ -443,6 +492,8 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
   std::map<int64_t, std::string> sub_acks_;
   std::map<std::string, std::vector<std::function<void(std::string_view)>>> events_;
   std::vector<std::function<void(bool)>> state_hooks_;
+  std::vector<std::function<void(uint16_t, std::string_view)>> close_hooks_;
+  std::vector<std::function<void(const absl::Status&)>> error_hooks_;
   std::vector<std::shared_ptr<Rendezvous<absl::Status>>> connect_waiters_;
   std::deque<std::string> write_queue_;
   bool writing_ = false;
@@ -472,5 +523,10 @@ void ClientCore::subscribe(std::string topic, std::function<void(std::string_vie
 }
 void ClientCore::unsubscribe(std::string topic) { impl_->unsubscribe(std::move(topic)); }
 void ClientCore::on_state(std::function<void(bool)> hook) { impl_->on_state(std::move(hook)); }
+void ClientCore::on_close(std::function<void(uint16_t, std::string_view)> hook) {
+  impl_->on_close(std::move(hook));
+}
+void ClientCore::on_error(std::function<void(const absl::Status&)> hook) { impl_->on_error(std::move(hook)); }
+void ClientCore::report(absl::Status status) { impl_->report(std::move(status)); }
 
 }  // namespace superline

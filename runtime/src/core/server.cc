@@ -583,14 +583,17 @@ void Server::notify(const std::vector<Listener>& listeners, const google::protob
 
 // ---- Targeted sends ----
 
-void Server::publish_personal(const std::string& channel, Frame frame, bool close) {
+void Server::publish_personal(const std::string& channel, Frame frame, uint16_t code, std::string_view reason) {
   channel::ChannelMessage message;
   if (frame) {
     message.set_json(frame->json);
     message.set_binary(frame->binary);
+  } else {
+    message.set_close(true);
+    message.set_close_code(code);
+    message.set_close_reason(std::string(reason));
   }
   message.set_origin(node_id_);
-  message.set_close(close);
   adapter_->publish(channel, std::make_shared<const std::string>(message.SerializeAsString()));
 }
 
@@ -599,23 +602,25 @@ absl::Status Server::send_to_conn(std::string_view conn_id, Frame frame) {
   if (auto conn = find(conn_id)) {
     conn->send(std::move(frame));  // local: no adapter trip
   } else {
-    publish_personal(cat("c:", conn_id), std::move(frame), false);
+    publish_personal(cat("c:", conn_id), std::move(frame));
   }
   return absl::OkStatus();
 }
 
 absl::Status Server::send_to_user(std::string_view user_id, Frame frame) {
   if (absl::Status fits = check_size(*frame, options_.max_outbound_message_bytes); !fits.ok()) return fits;
-  publish_personal(cat("u:", user_id), std::move(frame), false);  // a user may be on many nodes
+  publish_personal(cat("u:", user_id), std::move(frame));  // a user may be on many nodes
   return absl::OkStatus();
 }
 
-void Server::close_conn(std::string_view conn_id) {
-  if (auto conn = find(conn_id)) return conn->close();
-  publish_personal(cat("c:", conn_id), nullptr, true);
+void Server::close_conn(std::string_view conn_id, uint16_t code, std::string_view reason) {
+  if (auto conn = find(conn_id)) return conn->close(code, reason);
+  publish_personal(cat("c:", conn_id), nullptr, code, reason);
 }
 
-void Server::close_user(std::string_view user_id) { publish_personal(cat("u:", user_id), nullptr, true); }
+void Server::close_user(std::string_view user_id, uint16_t code, std::string_view reason) {
+  publish_personal(cat("u:", user_id), nullptr, code, reason);
+}
 
 std::size_t Server::local_members(const std::string& channel) const {
   std::lock_guard<std::mutex> lock(channels_mu_);
@@ -727,7 +732,12 @@ void Server::on_adapter_message(std::string_view channel, const Payload& payload
     }
   }
   if (message.close()) {
-    for (const auto& conn : recipients) conn->close();
+    // A code a peer may not send (1005, 2000, ...) from a broken node becomes a plain close.
+    const uint32_t code = message.close_code();
+    const bool usable = code == 1000 || code == 1001 || code == 1008 || code == 1011 || code == 1013 ||
+                        (code >= 3000 && code <= 4999);
+    for (const auto& conn : recipients)
+      conn->close(usable ? static_cast<uint16_t>(code) : kCloseNormal, clip(repair_utf8(message.close_reason())));
     return;
   }
   // Encoded by the publisher; every local recipient shares these bytes.
