@@ -40,7 +40,9 @@ using Frame = std::shared_ptr<const EncodedFrame>;
 std::string encode_payload(Wire wire, const google::protobuf::Message& payload);
 
 // Parses a payload in the wire's encoding into `out`. JSON "null", or empty data, is the empty
-// message. Unknown JSON fields are ignored unless `strict`. Malformed data is INVALID_ARGUMENT.
+// message. Unknown JSON fields are ignored unless `strict`; a known field's value must be one its
+// type allows in every mode (no "yes" for a bool, an array for a repeated field, a name the enum
+// has). Malformed data is INVALID_ARGUMENT naming the field.
 absl::Status decode_payload(Wire wire, std::string_view data, google::protobuf::Message& out,
                             bool strict = false);
 

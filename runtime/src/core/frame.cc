@@ -4,6 +4,10 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+
+#include "json_check.h"
 
 #include "superline/status.h"
 #include "text.h"
@@ -25,6 +29,17 @@ std::string payload_json(const google::protobuf::Message& payload) {
 absl::Status decode_json_payload(std::string_view json, google::protobuf::Message& out, bool strict) {
   out.Clear();
   if (json.empty() || json == "null") return absl::OkStatus();
+  {
+    unsigned char buffer[4096];
+    boost::json::monotonic_resource arena(buffer, sizeof(buffer));
+    boost::json::parse_options limits;
+    limits.max_depth = 64;
+    boost::system::error_code ec;
+    const boost::json::value parsed =
+        boost::json::parse(boost::json::string_view(json.data(), json.size()), ec, &arena, limits);
+    if (ec) return absl::InvalidArgumentError("payload is not JSON: " + ec.message());
+    if (absl::Status values = check_json_values(parsed, *out.GetDescriptor()); !values.ok()) return values;
+  }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = !strict;
   auto status = google::protobuf::util::JsonStringToMessage(
