@@ -82,6 +82,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
     net::post(ioc_, [this, done] {
       if (closed_) return done->set(true);
       closed_ = true;
+      connected_.store(false);  // from the moment close() returns
       retry_.cancel();
       fail_all(kDisconnected, "Client closed");
       resolve_waiters(kDisconnected, "Client closed");
