@@ -717,3 +717,43 @@ TEST_F(CoreTest, AFrameFromAnotherNodeThatAClientWouldRefuseIsDroppedAndReported
 }
 
 }  // namespace
+
+namespace {
+
+// A targeted event reaches only the connections whose role has it, on whichever node owns them:
+// the owner drops it for the others, counts it and reports it.
+TEST_F(ClusterTest, TargetedEventsStayInsideEachConnectionsSurface) {
+  auto admit = [](Shapes::Role role, const std::string& user) {
+    superline::Admission a = Shapes::admit(role);
+    a.user_id = user;
+    return a;
+  };
+  Client member_here, admin_here, admin_there;
+  member_here.conn = server_.core().open(admit(Shapes::Role::kMember, "u1"), member_here.outbox);
+  admin_here.conn = server_.core().open(admit(Shapes::Role::kAdmin, "u1"), admin_here.outbox);
+  admin_there.conn = other_.core().open(admit(Shapes::Role::kAdmin, "u1"), admin_there.outbox);
+  Text text;
+  text.set_value("members only");
+  EXPECT_TRUE(server_.to_user("u1").emit(Shapes::Member::kPrivate, text).ok());
+  EXPECT_EQ(member_here.outbox->count("members only"), 1u);
+  EXPECT_EQ(admin_here.outbox->count("members only"), 0u);
+  EXPECT_EQ(admin_there.outbox->count("members only"), 0u);
+  EXPECT_EQ(server_.core().dropped_outside_surface(), 1u);
+  EXPECT_EQ(other_.core().dropped_outside_surface(), 1u);
+  ASSERT_EQ(other_errors_.size(), 1u);
+  EXPECT_NE(other_errors_[0].find("of role 'member'"), std::string::npos) << other_errors_[0];
+
+  // To one connection: refused at once when it is local, dropped by its node when it is not.
+  EXPECT_TRUE(absl::IsFailedPrecondition(server_.to_conn(admin_here.conn->id()).emit(Shapes::Member::kPrivate, text)));
+  EXPECT_TRUE(server_.to_conn(admin_there.conn->id()).emit(Shapes::Member::kPrivate, text).ok());
+  EXPECT_EQ(admin_there.outbox->count("members only"), 0u);
+  EXPECT_EQ(other_.core().dropped_outside_surface(), 2u);
+  EXPECT_TRUE(server_.to_conn(member_here.conn->id()).emit(Shapes::Member::kPrivate, text).ok());
+  EXPECT_EQ(member_here.outbox->count("members only"), 2u);
+  // Shared events reach every role.
+  text.set_value("for all");
+  EXPECT_TRUE(other_.to_user("u1").emit(Shapes::Shared::kNotice, text).ok());
+  for (Client* c : {&member_here, &admin_here, &admin_there}) EXPECT_EQ(c->outbox->count("for all"), 1u);
+}
+
+}  // namespace

@@ -121,8 +121,11 @@ class Server {
 
   // Targeted sends, reaching a connection or all of a user's connections on whichever node they are:
   // an encoded frame (PAYLOAD_TOO_LARGE, sending nothing, past the outbound limit), or a close.
-  absl::Status send_to_conn(std::string_view conn_id, Frame frame);
-  absl::Status send_to_user(std::string_view user_id, Frame frame);
+  // `event_role` names the role whose event the frame carries (empty: shared, or not an event):
+  // the node that owns a connection outside that role never delivers it there, counts it
+  // (dropped_outside_surface) and reports it to on_error.
+  absl::Status send_to_conn(std::string_view conn_id, Frame frame, std::string_view event_role = {});
+  absl::Status send_to_user(std::string_view user_id, Frame frame, std::string_view event_role = {});
   void close_conn(std::string_view conn_id, uint16_t code = kCloseNormal, std::string_view reason = {});
   void close_user(std::string_view user_id, uint16_t code = kCloseNormal, std::string_view reason = {});
 
@@ -138,6 +141,8 @@ class Server {
   std::size_t connection_count() const;
   // Frames skipped for slow consumers under SlowConsumerPolicy::kDrop, since start.
   std::uint64_t dropped_frames() const;
+  // Targeted events not delivered to a connection whose role does not have them, since start.
+  std::uint64_t dropped_outside_surface() const;
   std::vector<std::shared_ptr<Conn>> connections() const;
 
   // ---- Transport side ----
@@ -184,7 +189,10 @@ class Server {
                     Listener listener, std::function<void(absl::Status)> live);
   void drop_interest_if_unused(const std::string& channel);
   // A frame, or (without one) a close with `code` and `reason`, on a personal channel.
-  void publish_personal(const std::string& channel, Frame frame, uint16_t code = 0, std::string_view reason = {});
+  void publish_personal(const std::string& channel, Frame frame, std::string_view event_role = {},
+                        uint16_t code = 0, std::string_view reason = {});
+  // Whether `conn` may receive an event of `event_role`; if not, counts and reports it.
+  bool in_surface(const Conn& conn, std::string_view event_role, std::string_view from);
   // Runs listeners isolated from each other and from this server.
   void notify(const std::vector<Listener>& listeners, const google::protobuf::Message& payload,
               std::string_view from, std::string_view name) const;
@@ -206,6 +214,7 @@ class Server {
   std::vector<absl::flat_hash_map<std::string, const MethodInfo*>> surfaces_;
   std::atomic<uint64_t> next_listener_id_{1};
   std::atomic<uint64_t> dropped_frames_{0};
+  std::atomic<uint64_t> dropped_outside_surface_{0};
 
   Authenticator authenticator_;
   std::function<void(Conn&)> on_connection_;

@@ -140,7 +140,11 @@ class ContractServer {
       static_assert(E::kKind == MethodKind::kEvent, "emit takes a server event of the contract");
       internal::check_payload<E, P>();
       Frame frame = encode_event(E::kName, payload);
-      return user_ ? core_.send_to_user(id_, std::move(frame)) : core_.send_to_conn(id_, std::move(frame));
+      // Its role goes with it: the node owning each connection delivers it only within the
+      // connection's surface (a user may have connections of several roles).
+      const std::string_view role = E::kRoleIndex == kSharedRole ? std::string_view() : Contract::info().roles[E::kRoleIndex];
+      return user_ ? core_.send_to_user(id_, std::move(frame), role)
+                   : core_.send_to_conn(id_, std::move(frame), role);
     }
     // Closes the connection(s) with 1000: superline's clients reconnect, as super-line's do.
     void close() { user_ ? core_.close_user(id_) : core_.close_conn(id_); }

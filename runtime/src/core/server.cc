@@ -256,6 +256,9 @@ std::shared_ptr<Conn> Server::find(std::string_view conn_id) const {
 
 void Server::count_dropped_frame() { dropped_frames_.fetch_add(1, std::memory_order_relaxed); }
 std::uint64_t Server::dropped_frames() const { return dropped_frames_.load(std::memory_order_relaxed); }
+std::uint64_t Server::dropped_outside_surface() const {
+  return dropped_outside_surface_.load(std::memory_order_relaxed);
+}
 
 std::size_t Server::connection_count() const {
   std::lock_guard<std::mutex> lock(conns_mu_);
@@ -583,11 +586,13 @@ void Server::notify(const std::vector<Listener>& listeners, const google::protob
 
 // ---- Targeted sends ----
 
-void Server::publish_personal(const std::string& channel, Frame frame, uint16_t code, std::string_view reason) {
+void Server::publish_personal(const std::string& channel, Frame frame, std::string_view event_role, uint16_t code,
+                              std::string_view reason) {
   channel::ChannelMessage message;
   if (frame) {
     message.set_json(frame->json);
     message.set_binary(frame->binary);
+    message.set_event_role(std::string(event_role));
   } else {
     message.set_close(true);
     message.set_close_code(code);
@@ -597,29 +602,43 @@ void Server::publish_personal(const std::string& channel, Frame frame, uint16_t 
   adapter_->publish(channel, std::make_shared<const std::string>(message.SerializeAsString()));
 }
 
-absl::Status Server::send_to_conn(std::string_view conn_id, Frame frame) {
+absl::Status Server::send_to_conn(std::string_view conn_id, Frame frame, std::string_view event_role) {
   if (absl::Status fits = check_size(*frame, options_.max_outbound_message_bytes); !fits.ok()) return fits;
-  if (auto conn = find(conn_id)) {
-    conn->send(std::move(frame));  // local: no adapter trip
+  if (auto conn = find(conn_id)) {  // local: no adapter trip
+    if (!in_surface(*conn, event_role, node_id_)) {
+      return absl::FailedPreconditionError(cat("connection ", clip(conn_id), " of role '", conn->role_name(),
+                                               "' does not have role '", clip(event_role), "''s events"));
+    }
+    conn->send(std::move(frame));
   } else {
-    publish_personal(cat("c:", conn_id), std::move(frame));
+    publish_personal(cat("c:", conn_id), std::move(frame), event_role);
   }
   return absl::OkStatus();
 }
 
-absl::Status Server::send_to_user(std::string_view user_id, Frame frame) {
+absl::Status Server::send_to_user(std::string_view user_id, Frame frame, std::string_view event_role) {
   if (absl::Status fits = check_size(*frame, options_.max_outbound_message_bytes); !fits.ok()) return fits;
-  publish_personal(cat("u:", user_id), std::move(frame));  // a user may be on many nodes
+  publish_personal(cat("u:", user_id), std::move(frame), event_role);  // a user may be on many nodes
   return absl::OkStatus();
+}
+
+bool Server::in_surface(const Conn& conn, std::string_view event_role, std::string_view from) {
+  if (event_role.empty() || event_role == contract_.roles[kSharedRole] || event_role == conn.role_name()) return true;
+  dropped_outside_surface_.fetch_add(1, std::memory_order_relaxed);
+  report(absl::FailedPreconditionError(cat("an event of role '", clip(event_role), "' from node ", clip(from),
+                                           " was not delivered to connection ", clip(conn.id()), " of role '",
+                                           conn.role_name(), "'")),
+         {"event", event_role, conn.id()});
+  return false;
 }
 
 void Server::close_conn(std::string_view conn_id, uint16_t code, std::string_view reason) {
   if (auto conn = find(conn_id)) return conn->close(code, reason);
-  publish_personal(cat("c:", conn_id), nullptr, code, reason);
+  publish_personal(cat("c:", conn_id), nullptr, {}, code, reason);
 }
 
 void Server::close_user(std::string_view user_id, uint16_t code, std::string_view reason) {
-  publish_personal(cat("u:", user_id), nullptr, code, reason);
+  publish_personal(cat("u:", user_id), nullptr, {}, code, reason);
 }
 
 std::size_t Server::local_members(const std::string& channel) const {
@@ -755,7 +774,9 @@ void Server::on_adapter_message(std::string_view channel, const Payload& payload
                                                    clip(message.origin()), ": ", std_view(fits.message()))),
                   {"channel", channel, {}});
   }
-  for (const auto& conn : recipients) conn->send(frame);
+  for (const auto& conn : recipients) {
+    if (in_surface(*conn, message.event_role(), message.origin())) conn->send(frame);
+  }
 }
 
 // ---- Replies ----
