@@ -114,6 +114,8 @@ void PrintTag(Printer& p, const MethodModel& m, int role_index) {
 }
 
 void PrintHandlerInterface(Printer& p, const RoleModel& role) {
+  // Handlers get their connection typed by their role, so conn.emit of an event outside it does not
+  // compile.
   p.Print({{"role", role.name}},
           "// Handlers of role \"$role$\"'s requests and client events.\n"
           "class Handlers {\n"
@@ -124,14 +126,15 @@ void PrintHandlerInterface(Printer& p, const RoleModel& role) {
     if (!IsInbound(m.kind)) continue;
     p.Print("\n");
     PrintComments(p, m.method);
-    Vars vars = {{"handler", m.handler_name}, {"payload", CppType(m.payload)}};
+    Vars vars = {{"handler", m.handler_name}, {"payload", CppType(m.payload)}, {"R", role.type_name}};
     if (m.kind == MethodKind::kRequest) {
       vars["reply"] = CppType(m.reply);
       p.Print(vars,
-              "virtual superline::Reply<$reply$> $handler$(superline::Call<$reply$>& call, "
+              "virtual superline::Reply<$reply$> $handler$(superline::Call<$reply$, $R$>& call, "
               "const $payload$& request) = 0;\n");
     } else {
-      p.Print(vars, "virtual void $handler$(superline::Conn& conn, const $payload$& event) = 0;\n");
+      p.Print(vars,
+              "virtual void $handler$(superline::RoleConn<$R$> conn, const $payload$& event) = 0;\n");
     }
   }
   p.Outdent();
@@ -379,7 +382,7 @@ void PrintSource(Printer& p, const ContractModel& model, const std::string& stem
       mv["reply"] = CppType(m.reply);
       p.Print(mv,
               "case Method::$e$: {\n"
-              "  superline::Call<$reply$> call(inbound);\n"
+              "  superline::Call<$reply$, $R$> call(inbound);\n"
               "  inbound.finish(static_cast<$R$::Handlers&>(handlers).$fn$(\n"
               "      call, inbound.input_as<$payload$>()));\n"
               "  return;\n"
@@ -387,7 +390,8 @@ void PrintSource(Printer& p, const ContractModel& model, const std::string& stem
     } else {
       p.Print(mv,
               "case Method::$e$:\n"
-              "  static_cast<$R$::Handlers&>(handlers).$fn$(*inbound.conn, inbound.input_as<$payload$>());\n"
+              "  static_cast<$R$::Handlers&>(handlers).$fn$(superline::RoleConn<$R$>(*inbound.conn),\n"
+              "                                            inbound.input_as<$payload$>());\n"
               "  return;\n");
     }
   }

@@ -73,7 +73,7 @@ void ChatApp::publish_presence(const std::string& room, int count) {
   server().publish(Chat::Shared::kPresence, update).IgnoreError();
 }
 
-superline::Reply<JoinReply> ChatApp::join(superline::Call<JoinReply>& call, const JoinRequest& request) {
+superline::Reply<JoinReply> ChatApp::join(superline::Call<JoinReply, Chat::Shared>& call, const JoinRequest& request) {
   if (request.room().empty()) return superline::error(superline::kBadRequest, "room must not be empty");
   if (request.room().size() > kMaxRoomName) {
     return superline::error(superline::kBadRequest, absl::StrCat("room names have at most ", kMaxRoomName, " bytes"));
@@ -88,7 +88,7 @@ superline::Reply<JoinReply> ChatApp::join(superline::Call<JoinReply>& call, cons
   return reply;
 }
 
-superline::Reply<LeaveReply> ChatApp::leave(superline::Call<LeaveReply>& call, const LeaveRequest& request) {
+superline::Reply<LeaveReply> ChatApp::leave(superline::Call<LeaveReply, Chat::Shared>& call, const LeaveRequest& request) {
   auto room = server().room(request.room());
   const bool was_member = room.contains(call.conn());
   room.remove(call.conn());
@@ -100,7 +100,7 @@ superline::Reply<LeaveReply> ChatApp::leave(superline::Call<LeaveReply>& call, c
   return reply;
 }
 
-superline::Reply<PeersReply> ChatApp::peers(superline::Call<PeersReply>&, const PeersRequest&) {
+superline::Reply<PeersReply> ChatApp::peers(superline::Call<PeersReply, Chat::Shared>&, const PeersRequest&) {
   PeersReply reply;
   reply.set_self(server().core().node_name());
   std::lock_guard<std::mutex> lock(peers_mu_);
@@ -113,7 +113,7 @@ superline::Reply<PeersReply> ChatApp::peers(superline::Call<PeersReply>&, const 
   return reply;
 }
 
-void ChatApp::typing(superline::Conn& conn, const TypingSignal& event) {
+void ChatApp::typing(superline::RoleConn<Chat::Shared> conn, const TypingSignal& event) {
   auto room = server().room(event.room());
   if (!room.contains(conn)) return;
   TypingNotice typing;
@@ -122,7 +122,7 @@ void ChatApp::typing(superline::Conn& conn, const TypingSignal& event) {
   room.broadcast_except(conn, Chat::Shared::kUserTyping, typing).IgnoreError();  // small: a name and a room
 }
 
-superline::Reply<SendReply> ChatApp::send(superline::Call<SendReply>& call, const SendRequest& request) {
+superline::Reply<SendReply> ChatApp::send(superline::Call<SendReply, Chat::User>& call, const SendRequest& request) {
   auto room = server().room(request.room());
   if (!room.contains(call.conn())) {
     return superline::error(superline::kForbidden,
@@ -139,7 +139,7 @@ superline::Reply<SendReply> ChatApp::send(superline::Call<SendReply>& call, cons
   return reply;
 }
 
-superline::Reply<AnnounceReply> ChatApp::announce(superline::Call<AnnounceReply>& call,
+superline::Reply<AnnounceReply> ChatApp::announce(superline::Call<AnnounceReply, Chat::Agent>& call,
                                                   const AnnounceRequest& request) {
   Announcement announcement;
   announcement.set_text(request.text());

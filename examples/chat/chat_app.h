@@ -35,12 +35,12 @@ class ChatApp final : public Chat::Handlers {
   // control characters) is refused with HTTP 400, a missing one or another role with 401.
   static absl::StatusOr<superline::Admission> authenticate(const superline::Handshake& handshake);
 
-  superline::Reply<JoinReply> join(superline::Call<JoinReply>& call, const JoinRequest& request) override;
-  superline::Reply<LeaveReply> leave(superline::Call<LeaveReply>& call, const LeaveRequest& request) override;
-  superline::Reply<PeersReply> peers(superline::Call<PeersReply>& call, const PeersRequest& request) override;
-  void typing(superline::Conn& conn, const TypingSignal& event) override;
-  superline::Reply<SendReply> send(superline::Call<SendReply>& call, const SendRequest& request) override;
-  superline::Reply<AnnounceReply> announce(superline::Call<AnnounceReply>& call,
+  superline::Reply<JoinReply> join(superline::Call<JoinReply, Chat::Shared>& call, const JoinRequest& request) override;
+  superline::Reply<LeaveReply> leave(superline::Call<LeaveReply, Chat::Shared>& call, const LeaveRequest& request) override;
+  superline::Reply<PeersReply> peers(superline::Call<PeersReply, Chat::Shared>& call, const PeersRequest& request) override;
+  void typing(superline::RoleConn<Chat::Shared> conn, const TypingSignal& event) override;
+  superline::Reply<SendReply> send(superline::Call<SendReply, Chat::User>& call, const SendRequest& request) override;
+  superline::Reply<AnnounceReply> announce(superline::Call<AnnounceReply, Chat::Agent>& call,
                                            const AnnounceRequest& request) override;
 
   // Tells the other nodes this node's connection count (chat_server also calls it every period).

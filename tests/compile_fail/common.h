@@ -8,21 +8,23 @@ namespace cf {
 using shapes::v1::Count;
 using shapes::v1::Shapes;
 using shapes::v1::Text;
-using superline::Call;
 using superline::Conn;
 using superline::Reply;
+using superline::RoleConn;
+template <class T>
+using SharedCall = superline::Call<T, Shapes::Shared>;
 
 class CommonImpl : public Shapes::Handlers {
  public:
-  Reply<Text> echo(Call<Text>&, const Text& t) override { return t; }
-  Reply<Text> slow(Call<Text>&, const Text& t) override { return t; }
-  Reply<Text> crash(Call<Text>&, const Text& t) override { return t; }
-  Reply<Count> limited(Call<Count>&, const Text&) override { return Count(); }
-  Reply<google::protobuf::Empty> dropped(Call<google::protobuf::Empty>&, const Text&) override {
+  Reply<Text> echo(SharedCall<Text>&, const Text& t) override { return t; }
+  Reply<Text> slow(SharedCall<Text>&, const Text& t) override { return t; }
+  Reply<Text> crash(SharedCall<Text>&, const Text& t) override { return t; }
+  Reply<Count> limited(SharedCall<Count>&, const Text&) override { return Count(); }
+  Reply<google::protobuf::Empty> dropped(SharedCall<google::protobuf::Empty>&, const Text&) override {
     return google::protobuf::Empty();
   }
-  void poke(Conn&, const Text&) override {}
-  Reply<Count> admin_post(Call<Count>&, const Text&) override { return Count(); }
+  void poke(RoleConn<Shapes::Shared>, const Text&) override {}
+  Reply<Count> admin_post(superline::Call<Count, Shapes::Admin>&, const Text&) override { return Count(); }
 };
 
 }  // namespace cf

@@ -4,8 +4,14 @@
 namespace cf {
 class App final : public CommonImpl {
  public:
-  Reply<Count> member_post(Call<Count>&, const Text&) override { return Count(); }
+  Reply<Count> member_post(superline::Call<Count, Shapes::Member>& call, const Text& text) override {
+    (void)call.conn().emit(Shapes::Member::kPrivate, text);  // the member's own event
+    (void)call.conn().emit(Shapes::Shared::kNotice, text);   // and every shared one
+    return Count();
+  }
 };
+// A shared handler's connection may be of any role: a role's event goes through the run-time check.
+void shared_handler(RoleConn<Shapes::Shared> conn) { (void)conn.untyped().emit(Shapes::Member::kPrivate, Text()); }
 void use(shapes::v1::ShapesServer& srv, Conn& conn) {
   Text text;
   srv.room("r").broadcast(Shapes::Shared::kNotice, text);

@@ -64,7 +64,7 @@ echo "ok: the compiler names the missing handler 'wave'"
 
 echo "== implement it: the build passes"
 cat > "$work/src/wave.inc" <<'INC'
-superline::Reply<hello::Greeting> wave(superline::Call<hello::Greeting>&, const hello::Name&) override {
+superline::Reply<hello::Greeting> wave(superline::Call<hello::Greeting, hello::Hello::Shared>&, const hello::Name&) override {
   return hello::Greeting();
 }
 INC

@@ -358,15 +358,15 @@ Word word(const std::string& value) {
 
 class ReservedApp final : public Reserved::Handlers {
  public:
-  superline::Reply<Word> delete_(superline::Call<Word>&, const Word& w) override { return word("delete:" + w.value()); }
-  superline::Reply<Word> connect_(superline::Call<Word>&, const Word& w) override { return word("connect:" + w.value()); }
-  superline::Reply<Word> subscribe_(superline::Call<Word>&, const Word& w) override {
+  superline::Reply<Word> delete_(superline::Call<Word, Reserved::Shared>&, const Word& w) override { return word("delete:" + w.value()); }
+  superline::Reply<Word> connect_(superline::Call<Word, Reserved::Shared>&, const Word& w) override { return word("connect:" + w.value()); }
+  superline::Reply<Word> subscribe_(superline::Call<Word, Reserved::Shared>&, const Word& w) override {
     return word("subscribe:" + w.value());
   }
-  superline::Reply<Word> server_(superline::Call<Word>&, const Word& w) override {
+  superline::Reply<Word> server_(superline::Call<Word, Reserved::Shared>&, const Word& w) override {
     return word("server:" + w.value() + (server().core().connection_count() == 1 ? "" : "?"));  // server() intact
   }
-  void close_(superline::Conn& conn, const Word& w) override {
+  void close_(superline::RoleConn<Reserved::Shared> conn, const Word& w) override {
     (void)conn.emit(Reserved::Shared::kTemplate, word("closed:" + w.value()));
   }
 };

@@ -38,34 +38,35 @@ const superline::ContractInfo& Chat::info() {
 void Chat::dispatch(Handlers& handlers, superline::internal::Inbound& inbound) {
   switch (static_cast<Method>(inbound.dispatch)) {
     case Method::kSharedJoin: {
-      superline::Call<::chat::JoinReply> call(inbound);
+      superline::Call<::chat::JoinReply, Shared> call(inbound);
       inbound.finish(static_cast<Shared::Handlers&>(handlers).join(
           call, inbound.input_as<::chat::JoinRequest>()));
       return;
     }
     case Method::kSharedLeave: {
-      superline::Call<::chat::LeaveReply> call(inbound);
+      superline::Call<::chat::LeaveReply, Shared> call(inbound);
       inbound.finish(static_cast<Shared::Handlers&>(handlers).leave(
           call, inbound.input_as<::chat::LeaveRequest>()));
       return;
     }
     case Method::kSharedPeers: {
-      superline::Call<::chat::PeersReply> call(inbound);
+      superline::Call<::chat::PeersReply, Shared> call(inbound);
       inbound.finish(static_cast<Shared::Handlers&>(handlers).peers(
           call, inbound.input_as<::chat::PeersRequest>()));
       return;
     }
     case Method::kSharedTyping:
-      static_cast<Shared::Handlers&>(handlers).typing(*inbound.conn, inbound.input_as<::chat::TypingSignal>());
+      static_cast<Shared::Handlers&>(handlers).typing(superline::RoleConn<Shared>(*inbound.conn),
+                                                inbound.input_as<::chat::TypingSignal>());
       return;
     case Method::kUserSend: {
-      superline::Call<::chat::SendReply> call(inbound);
+      superline::Call<::chat::SendReply, User> call(inbound);
       inbound.finish(static_cast<User::Handlers&>(handlers).send(
           call, inbound.input_as<::chat::SendRequest>()));
       return;
     }
     case Method::kAgentAnnounce: {
-      superline::Call<::chat::AnnounceReply> call(inbound);
+      superline::Call<::chat::AnnounceReply, Agent> call(inbound);
       inbound.finish(static_cast<Agent::Handlers&>(handlers).announce(
           call, inbound.input_as<::chat::AnnounceRequest>()));
       return;

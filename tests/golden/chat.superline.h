@@ -111,16 +111,16 @@ struct Chat {
       virtual ~Handlers() = default;
 
       // Joins a room and announces the new head count on the presence topic.
-      virtual superline::Reply<::chat::JoinReply> join(superline::Call<::chat::JoinReply>& call, const ::chat::JoinRequest& request) = 0;
+      virtual superline::Reply<::chat::JoinReply> join(superline::Call<::chat::JoinReply, Shared>& call, const ::chat::JoinRequest& request) = 0;
 
       // Leaves a room.
-      virtual superline::Reply<::chat::LeaveReply> leave(superline::Call<::chat::LeaveReply>& call, const ::chat::LeaveRequest& request) = 0;
+      virtual superline::Reply<::chat::LeaveReply> leave(superline::Call<::chat::LeaveReply, Shared>& call, const ::chat::LeaveRequest& request) = 0;
 
       // Lists the stats this node heard from the other nodes (never itself).
-      virtual superline::Reply<::chat::PeersReply> peers(superline::Call<::chat::PeersReply>& call, const ::chat::PeersRequest& request) = 0;
+      virtual superline::Reply<::chat::PeersReply> peers(superline::Call<::chat::PeersReply, Shared>& call, const ::chat::PeersRequest& request) = 0;
 
       // Tells the room this connection is typing.
-      virtual void typing(superline::Conn& conn, const ::chat::TypingSignal& event) = 0;
+      virtual void typing(superline::RoleConn<Shared> conn, const ::chat::TypingSignal& event) = 0;
     };
   };
   static constexpr Shared kShared{};
@@ -156,7 +156,7 @@ struct Chat {
       virtual ~Handlers() = default;
 
       // Sends a message to a room the connection has joined.
-      virtual superline::Reply<::chat::SendReply> send(superline::Call<::chat::SendReply>& call, const ::chat::SendRequest& request) = 0;
+      virtual superline::Reply<::chat::SendReply> send(superline::Call<::chat::SendReply, User>& call, const ::chat::SendRequest& request) = 0;
     };
   };
   static constexpr User kUser{};
@@ -183,7 +183,7 @@ struct Chat {
       virtual ~Handlers() = default;
 
       // Publishes an announcement to every user.
-      virtual superline::Reply<::chat::AnnounceReply> announce(superline::Call<::chat::AnnounceReply>& call, const ::chat::AnnounceRequest& request) = 0;
+      virtual superline::Reply<::chat::AnnounceReply> announce(superline::Call<::chat::AnnounceReply, Agent>& call, const ::chat::AnnounceRequest& request) = 0;
     };
   };
   static constexpr Agent kAgent{};

@@ -24,13 +24,14 @@ const superline::ContractInfo& Relay::info() {
 void Relay::dispatch(Handlers& handlers, superline::internal::Inbound& inbound) {
   switch (static_cast<Method>(inbound.dispatch)) {
     case Method::kSharedForward: {
-      superline::Call<::acme::common::Ref> call(inbound);
+      superline::Call<::acme::common::Ref, Shared> call(inbound);
       inbound.finish(static_cast<Shared::Handlers&>(handlers).forward(
           call, inbound.input_as<::acme::relay::v2::Envelope>()));
       return;
     }
     case Method::kRelayNodeDrain:
-      static_cast<RelayNode::Handlers&>(handlers).drain(*inbound.conn, inbound.input_as<::acme::common::Ref>());
+      static_cast<RelayNode::Handlers&>(handlers).drain(superline::RoleConn<RelayNode>(*inbound.conn),
+                                                inbound.input_as<::acme::common::Ref>());
       return;
   }
 }

@@ -64,7 +64,7 @@ struct Relay {
       virtual ~Handlers() = default;
 
       // Forwards an envelope; answers with the reference it was stored under.
-      virtual superline::Reply<::acme::common::Ref> forward(superline::Call<::acme::common::Ref>& call, const ::acme::relay::v2::Envelope& request) = 0;
+      virtual superline::Reply<::acme::common::Ref> forward(superline::Call<::acme::common::Ref, Shared>& call, const ::acme::relay::v2::Envelope& request) = 0;
     };
   };
   static constexpr Shared kShared{};
@@ -87,7 +87,7 @@ struct Relay {
      public:
       virtual ~Handlers() = default;
 
-      virtual void drain(superline::Conn& conn, const ::acme::common::Ref& event) = 0;
+      virtual void drain(superline::RoleConn<RelayNode> conn, const ::acme::common::Ref& event) = 0;
     };
   };
   static constexpr RelayNode kRelayNode{};

@@ -45,46 +45,47 @@ const superline::ContractInfo& Shapes::info() {
 void Shapes::dispatch(Handlers& handlers, superline::internal::Inbound& inbound) {
   switch (static_cast<Method>(inbound.dispatch)) {
     case Method::kSharedEcho: {
-      superline::Call<::shapes::v1::Text> call(inbound);
+      superline::Call<::shapes::v1::Text, Shared> call(inbound);
       inbound.finish(static_cast<Shared::Handlers&>(handlers).echo(
           call, inbound.input_as<::shapes::v1::Text>()));
       return;
     }
     case Method::kSharedSlow: {
-      superline::Call<::shapes::v1::Text> call(inbound);
+      superline::Call<::shapes::v1::Text, Shared> call(inbound);
       inbound.finish(static_cast<Shared::Handlers&>(handlers).slow(
           call, inbound.input_as<::shapes::v1::Text>()));
       return;
     }
     case Method::kSharedCrash: {
-      superline::Call<::shapes::v1::Text> call(inbound);
+      superline::Call<::shapes::v1::Text, Shared> call(inbound);
       inbound.finish(static_cast<Shared::Handlers&>(handlers).crash(
           call, inbound.input_as<::shapes::v1::Text>()));
       return;
     }
     case Method::kSharedLimited: {
-      superline::Call<::shapes::v1::Count> call(inbound);
+      superline::Call<::shapes::v1::Count, Shared> call(inbound);
       inbound.finish(static_cast<Shared::Handlers&>(handlers).limited(
           call, inbound.input_as<::shapes::v1::Text>()));
       return;
     }
     case Method::kSharedDropped: {
-      superline::Call<::google::protobuf::Empty> call(inbound);
+      superline::Call<::google::protobuf::Empty, Shared> call(inbound);
       inbound.finish(static_cast<Shared::Handlers&>(handlers).dropped(
           call, inbound.input_as<::shapes::v1::Text>()));
       return;
     }
     case Method::kSharedPoke:
-      static_cast<Shared::Handlers&>(handlers).poke(*inbound.conn, inbound.input_as<::shapes::v1::Text>());
+      static_cast<Shared::Handlers&>(handlers).poke(superline::RoleConn<Shared>(*inbound.conn),
+                                                inbound.input_as<::shapes::v1::Text>());
       return;
     case Method::kMemberPost: {
-      superline::Call<::shapes::v1::Count> call(inbound);
+      superline::Call<::shapes::v1::Count, Member> call(inbound);
       inbound.finish(static_cast<Member::Handlers&>(handlers).member_post(
           call, inbound.input_as<::shapes::v1::Text>()));
       return;
     }
     case Method::kAdminPost: {
-      superline::Call<::shapes::v1::Count> call(inbound);
+      superline::Call<::shapes::v1::Count, Admin> call(inbound);
       inbound.finish(static_cast<Admin::Handlers&>(handlers).admin_post(
           call, inbound.input_as<::shapes::v1::Text>()));
       return;

@@ -123,22 +123,22 @@ struct Shapes {
       virtual ~Handlers() = default;
 
       // Replies with the same text.
-      virtual superline::Reply<::shapes::v1::Text> echo(superline::Call<::shapes::v1::Text>& call, const ::shapes::v1::Text& request) = 0;
+      virtual superline::Reply<::shapes::v1::Text> echo(superline::Call<::shapes::v1::Text, Shared>& call, const ::shapes::v1::Text& request) = 0;
 
       // Answers later, from another thread.
-      virtual superline::Reply<::shapes::v1::Text> slow(superline::Call<::shapes::v1::Text>& call, const ::shapes::v1::Text& request) = 0;
+      virtual superline::Reply<::shapes::v1::Text> slow(superline::Call<::shapes::v1::Text, Shared>& call, const ::shapes::v1::Text& request) = 0;
 
       // Always throws.
-      virtual superline::Reply<::shapes::v1::Text> crash(superline::Call<::shapes::v1::Text>& call, const ::shapes::v1::Text& request) = 0;
+      virtual superline::Reply<::shapes::v1::Text> crash(superline::Call<::shapes::v1::Text, Shared>& call, const ::shapes::v1::Text& request) = 0;
 
       // Fails with a custom error code.
-      virtual superline::Reply<::shapes::v1::Count> limited(superline::Call<::shapes::v1::Count>& call, const ::shapes::v1::Text& request) = 0;
+      virtual superline::Reply<::shapes::v1::Count> limited(superline::Call<::shapes::v1::Count, Shared>& call, const ::shapes::v1::Text& request) = 0;
 
       // Never answers (the handler drops its responder).
-      virtual superline::Reply<::google::protobuf::Empty> dropped(superline::Call<::google::protobuf::Empty>& call, const ::shapes::v1::Text& request) = 0;
+      virtual superline::Reply<::google::protobuf::Empty> dropped(superline::Call<::google::protobuf::Empty, Shared>& call, const ::shapes::v1::Text& request) = 0;
 
       // A one-way signal.
-      virtual void poke(superline::Conn& conn, const ::shapes::v1::Text& event) = 0;
+      virtual void poke(superline::RoleConn<Shared> conn, const ::shapes::v1::Text& event) = 0;
     };
   };
   static constexpr Shared kShared{};
@@ -179,7 +179,7 @@ struct Shapes {
      public:
       virtual ~Handlers() = default;
 
-      virtual superline::Reply<::shapes::v1::Count> member_post(superline::Call<::shapes::v1::Count>& call, const ::shapes::v1::Text& request) = 0;
+      virtual superline::Reply<::shapes::v1::Count> member_post(superline::Call<::shapes::v1::Count, Member>& call, const ::shapes::v1::Text& request) = 0;
     };
   };
   static constexpr Member kMember{};
@@ -213,7 +213,7 @@ struct Shapes {
       virtual ~Handlers() = default;
 
       // Same name as the member's: the handlers become member_post and admin_post.
-      virtual superline::Reply<::shapes::v1::Count> admin_post(superline::Call<::shapes::v1::Count>& call, const ::shapes::v1::Text& request) = 0;
+      virtual superline::Reply<::shapes::v1::Count> admin_post(superline::Call<::shapes::v1::Count, Admin>& call, const ::shapes::v1::Text& request) = 0;
     };
   };
   static constexpr Admin kAdmin{};

@@ -19,9 +19,9 @@ using shapes::v1::Text;
 
 class ShapesApp final : public Shapes::Handlers {
  public:
-  superline::Reply<Text> echo(superline::Call<Text>&, const Text& request) override { return request; }
+  superline::Reply<Text> echo(superline::Call<Text, Shapes::Shared>&, const Text& request) override { return request; }
 
-  superline::Reply<Text> slow(superline::Call<Text>& call, const Text& request) override {
+  superline::Reply<Text> slow(superline::Call<Text, Shapes::Shared>& call, const Text& request) override {
     auto responder = call.defer();
     const auto delay = std::chrono::milliseconds(request.value() == "long" ? 3000 : 20);
     std::thread([responder, request, delay] {
@@ -33,23 +33,23 @@ class ShapesApp final : public Shapes::Handlers {
     return superline::kDeferred;
   }
 
-  superline::Reply<Text> crash(superline::Call<Text>&, const Text&) override {
+  superline::Reply<Text> crash(superline::Call<Text, Shapes::Shared>&, const Text&) override {
     throw std::runtime_error("secret detail");
   }
 
   // A custom code, or a canonical absl code mapped to its wire code ("who" -> UNAUTHORIZED).
-  superline::Reply<Count> limited(superline::Call<Count>&, const Text& request) override {
+  superline::Reply<Count> limited(superline::Call<Count, Shapes::Shared>&, const Text& request) override {
     if (request.value() == "who") return absl::UnauthenticatedError("log in first");
     return superline::error("RATE_LIMITED", "slow down");
   }
 
-  superline::Reply<google::protobuf::Empty> dropped(superline::Call<google::protobuf::Empty>& call,
+  superline::Reply<google::protobuf::Empty> dropped(superline::Call<google::protobuf::Empty, Shapes::Shared>& call,
                                                     const Text&) override {
     (void)call.defer();  // taken and dropped: the client must hear INTERNAL, not wait forever
     return superline::kDeferred;
   }
 
-  void poke(superline::Conn& conn, const Text& event) override {
+  void poke(superline::RoleConn<Shapes::Shared> conn, const Text& event) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
       pokes_.push_back(event.value());
@@ -59,14 +59,14 @@ class ShapesApp final : public Shapes::Handlers {
     (void)conn.emit(Shapes::Shared::kNotice, notice);
   }
 
-  superline::Reply<Count> member_post(superline::Call<Count>& call, const Text& request) override {
+  superline::Reply<Count> member_post(superline::Call<Count, Shapes::Member>& call, const Text& request) override {
     server().room("members").add(call.conn());
     Count reply;
     reply.set_value(1);
     return reply;
   }
 
-  superline::Reply<Count> admin_post(superline::Call<Count>&, const Text&) override {
+  superline::Reply<Count> admin_post(superline::Call<Count, Shapes::Admin>&, const Text&) override {
     Count reply;
     reply.set_value(2);
     return reply;

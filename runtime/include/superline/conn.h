@@ -114,6 +114,42 @@ class Conn : public std::enable_shared_from_this<Conn> {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// A connection as role R's handlers are given it (R a role tag of the generated contract:
+// Chat::User; Chat::Shared for shared handlers, whose connections may be of any role). emit takes
+// only the events R's surface has, checked at compile time; an event of another role needs the
+// run-time check of untyped().emit.
+template <class R>
+class RoleConn {
+ public:
+  explicit RoleConn(Conn& conn) : conn_(conn) {}
+  operator Conn&() const { return conn_; }  // rooms, helpers taking a Conn
+  Conn& untyped() const { return conn_; }
+
+  template <class E, class P>
+  absl::Status emit(E event, const P& payload) const {
+    static_assert(E::kRoleIndex == kSharedRole || E::kRoleIndex == R::kRoleIndex,
+                  "conn.emit: this event is not in the surface of the role these handlers serve; a shared "
+                  "handler's connection may be of any role: emit role events with conn.untyped().emit");
+    return conn_.emit(event, payload);
+  }
+
+  const std::string& id() const { return conn_.id(); }
+  int role() const { return conn_.role(); }
+  std::string_view role_name() const { return conn_.role_name(); }
+  const std::string& user_id() const { return conn_.user_id(); }
+  template <class T>
+  const T* ctx() const {
+    return conn_.ctx<T>();
+  }
+  Wire wire() const { return conn_.wire(); }
+  std::chrono::system_clock::time_point connected_at() const { return conn_.connected_at(); }
+  void close(uint16_t code = kCloseNormal, std::string_view reason = {}) const { conn_.close(code, reason); }
+  std::vector<std::string> channels() const { return conn_.channels(); }
+
+ private:
+  Conn& conn_;
+};
+
 template <class E, class P>
 absl::Status Conn::emit(E, const P& payload) {
   static_assert(E::kKind == MethodKind::kEvent,

@@ -106,12 +106,13 @@ struct Inbound {
 
 }  // namespace internal
 
-// What a request handler gets besides its input: the connection, and the way to answer later.
-template <class T>
+// What a request handler of role R gets besides its input: the connection (typed by R, see
+// RoleConn), and the way to answer later.
+template <class T, class R>
 class Call {
  public:
   explicit Call(internal::Inbound& inbound) : inbound_(inbound) {}
-  Conn& conn() const { return *inbound_.conn; }
+  RoleConn<R> conn() const { return RoleConn<R>(*inbound_.conn); }
   // Keep the responder, return kDeferred, answer with responder.reply(...) from any thread.
   Responder<T> defer() const { return Responder<T>(inbound_.pending); }
 

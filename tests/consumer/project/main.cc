@@ -6,7 +6,7 @@
 
 class Greeter final : public hello::Hello::Handlers {
  public:
-  superline::Reply<hello::Greeting> greet(superline::Call<hello::Greeting>&,
+  superline::Reply<hello::Greeting> greet(superline::Call<hello::Greeting, hello::Hello::Shared>&,
                                           const hello::Name& name) override {
     hello::Greeting greeting;
     greeting.set_text("Hello, " + name.name());
