@@ -76,6 +76,16 @@ struct ServerOptions {
   int rate_limit_close_after = 100;
   // Reject JSON payload fields the contract does not know (VALIDATION) instead of ignoring them.
   bool strict_json = false;
+  // Where handlers run. 0: on the connection's I/O thread, one at a time per connection, in the
+  // order the frames came (a handler must not block: it holds up its thread's other connections;
+  // answer later with call.defer(), or as a coroutine, superline/coro.h). N: on a pool of N threads,
+  // for handlers that must block; a connection's requests and client events then run in parallel
+  // and may finish in any order (replies carry their ids). The pool, of at least one thread, is
+  // also the executor coroutine handlers resume on (Server::executor()).
+  int handler_threads = 0;
+  // Requests and client events waiting for a pool thread; past it a request is answered BUSY and
+  // a client event dropped (and reported).
+  std::size_t max_queued_handlers = 10'000;
 };
 
 }  // namespace superline

@@ -52,6 +52,8 @@ inline constexpr Deferred kDeferred{};
 template <class T>
 class Reply {
  public:
+  // No answer (what a coroutine that never co_returns leaves; answered INTERNAL like an OK status).
+  Reply() = default;
   Reply(T value) : value_(std::move(value)) {}             // NOLINT: implicit on purpose
   Reply(absl::Status error) : error_(std::move(error)) {}  // NOLINT
   Reply(Deferred) : deferred_(true) {}                     // NOLINT

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -27,6 +29,10 @@
 #include "superline/presence.h"
 #include "superline/reply.h"
 #include "superline/room.h"
+
+namespace boost::asio {
+class thread_pool;
+}
 
 namespace superline {
 
@@ -91,6 +97,10 @@ class Server {
   void on_error(std::function<void(const absl::Status&, const ErrorInfo&)> hook);
   // Decides topic subscriptions; returning false answers FORBIDDEN.
   void set_subscribe_authorizer(std::function<bool(Conn&, std::string_view topic)> authorizer);
+
+  // The handler pool's executor (ServerOptions::handler_threads, at least one thread): where
+  // coroutine handlers resume, and work that must not hold a connection's thread can go.
+  boost::asio::any_io_executor executor();
 
   const std::string& node_id() const { return node_id_; }
   const std::string& node_name() const { return options_.node_name; }
@@ -176,6 +186,11 @@ class Server {
   void handle_request(const std::shared_ptr<Conn>& conn, std::string_view id, std::string_view name,
                       std::string_view data);
   void handle_client_event(const std::shared_ptr<Conn>& conn, std::string_view name, std::string_view data);
+  // Runs a decoded request or client event on its handler: here, or on the pool.
+  void run_handler(internal::Inbound inbound, std::string_view name);
+  void invoke(internal::Inbound& inbound, std::string_view name);
+  // A handler that could not run or threw: the request is answered, the client event reported.
+  void handler_failed(internal::Inbound& inbound, std::string_view name, const absl::Status& status);
   void handle_subscribe(const std::shared_ptr<Conn>& conn, std::string_view id, std::string_view topic);
   void handle_unsubscribe(const std::shared_ptr<Conn>& conn, std::string_view topic);
   const MethodInfo* resolve(int role, std::string_view name) const;
@@ -215,6 +230,8 @@ class Server {
   std::atomic<uint64_t> next_listener_id_{1};
   std::atomic<uint64_t> dropped_frames_{0};
   std::atomic<uint64_t> dropped_outside_surface_{0};
+  std::unique_ptr<boost::asio::thread_pool> pool_;  // handlers when handler_threads > 0; coroutines
+  std::atomic<std::size_t> queued_handlers_{0};
 
   Authenticator authenticator_;
   std::function<void(Conn&)> on_connection_;

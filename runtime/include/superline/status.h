@@ -21,6 +21,8 @@ inline constexpr std::string_view kInternal = "INTERNAL";
 inline constexpr std::string_view kRateLimited = "RATE_LIMITED";  // over ServerOptions' request rate
 // A frame would be larger than ServerOptions::max_outbound_message_bytes.
 inline constexpr std::string_view kPayloadTooLarge = "PAYLOAD_TOO_LARGE";
+// The handler pool's queue is full (ServerOptions::max_queued_handlers).
+inline constexpr std::string_view kBusy = "BUSY";
 
 // A status carrying a wire error code, standard or custom ("RATE_LIMITED"). The code travels as a
 // status payload, so error_code() gets it back exactly; the canonical absl code is the closest one.

@@ -100,6 +100,8 @@ class ContractServer {
  public:
   Server& core() { return core_; }
   const std::string& node_id() const { return core_.node_id(); }
+  // See Server::executor(): where coroutine handlers (superline/coro.h) resume.
+  boost::asio::any_io_executor executor() { return core_.executor(); }
 
   TypedRoom<Contract> room(std::string_view name) { return TypedRoom<Contract>(core_.room(name)); }
 

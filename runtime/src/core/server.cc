@@ -3,6 +3,8 @@
 // path for local and remote recipients, no double send.
 #include "superline/server.h"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <exception>
 #include <random>
 
@@ -137,6 +139,7 @@ Server::Server(const ContractInfo& contract, Dispatch dispatch, ServerOptions op
       node_id_(random_uuid()),
       adapter_(adapter ? std::move(adapter) : std::make_shared<MemoryAdapter>()) {
   route_protobuf_log();
+  pool_ = std::make_unique<boost::asio::thread_pool>(std::max(1, options_.handler_threads));
   if (options_.node_name.empty()) options_.node_name = node_id_.substr(0, 8);
   surfaces_.resize(contract_.roles.size());
   for (const MethodInfo& m : contract_.methods) {
@@ -152,7 +155,12 @@ Server::Server(const ContractInfo& contract, Dispatch dispatch, ServerOptions op
     presence->beat(node_id_, options_.node_name, options_.presence_ttl);
 }
 
-Server::~Server() { adapter_->set_handler(nullptr); }
+Server::~Server() {
+  adapter_->set_handler(nullptr);
+  pool_->join();  // handlers and coroutines still running finish before what they use goes
+}
+
+boost::asio::any_io_executor Server::executor() { return pool_->get_executor(); }
 
 void Server::set_authenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
 void Server::on_connection(std::function<void(Conn&)> hook) { on_connection_ = std::move(hook); }
@@ -397,26 +405,42 @@ void Server::handle_request(const std::shared_ptr<Conn>& conn, std::string_view 
   absl::StatusOr<internal::Inbound> inbound = decode_inbound(conn, MethodKind::kRequest, name, data);
   if (!inbound.ok()) return send_error(*conn, id, inbound.status());
   inbound->pending = std::make_shared<internal::PendingReply>(this, conn, std::string(id), name);
-  try {
-    dispatch_(*inbound);
-  } catch (const std::exception& e) {
-    inbound->pending->fail(absl::InternalError(e.what()));  // reported, never shown to the client
-  } catch (...) {
-    inbound->pending->fail(absl::InternalError("handler threw a non-exception"));
-  }
+  run_handler(*std::move(inbound), name);
 }
 
 void Server::handle_client_event(const std::shared_ptr<Conn>& conn, std::string_view name,
                                  std::string_view data) {
   absl::StatusOr<internal::Inbound> inbound = decode_inbound(conn, MethodKind::kClientEvent, name, data);
   if (!inbound.ok()) return send_error(*conn, {}, inbound.status());  // no id: a client event has no reply
-  try {
-    dispatch_(*inbound);
-  } catch (const std::exception& e) {
-    report(absl::InternalError(e.what()), {"event", name, conn->id()});
-  } catch (...) {
-    report(absl::InternalError("handler threw a non-exception"), {"event", name, conn->id()});
+  run_handler(*std::move(inbound), name);
+}
+
+void Server::run_handler(internal::Inbound inbound, std::string_view name) {
+  if (options_.handler_threads <= 0) return invoke(inbound, name);
+  if (queued_handlers_.fetch_add(1) >= options_.max_queued_handlers) {
+    queued_handlers_.fetch_sub(1);
+    return handler_failed(inbound, name, error(kBusy, "server busy: too many handlers waiting"));
   }
+  boost::asio::post(*pool_, [this, inbound = std::make_shared<internal::Inbound>(std::move(inbound)),
+                             name = std::string(name)] {
+    queued_handlers_.fetch_sub(1);
+    invoke(*inbound, name);
+  });
+}
+
+void Server::invoke(internal::Inbound& inbound, std::string_view name) {
+  try {
+    dispatch_(inbound);
+  } catch (const std::exception& e) {
+    handler_failed(inbound, name, absl::InternalError(e.what()));  // reported, never shown to the client
+  } catch (...) {
+    handler_failed(inbound, name, absl::InternalError("handler threw a non-exception"));
+  }
+}
+
+void Server::handler_failed(internal::Inbound& inbound, std::string_view name, const absl::Status& status) {
+  if (inbound.pending) return inbound.pending->fail(status);
+  report(status, {"event", name, inbound.conn->id()});
 }
 
 std::string Server::topic_channel(int role, std::string_view topic) const {

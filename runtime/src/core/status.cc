@@ -16,7 +16,7 @@ absl::StatusCode canonical(std::string_view code) {
   if (code == kTimeout) return absl::StatusCode::kDeadlineExceeded;
   if (code == kDisconnected) return absl::StatusCode::kUnavailable;
   if (code == kInternal) return absl::StatusCode::kInternal;
-  if (code == kRateLimited || code == kPayloadTooLarge) return absl::StatusCode::kResourceExhausted;
+  if (code == kRateLimited || code == kPayloadTooLarge || code == kBusy) return absl::StatusCode::kResourceExhausted;
   return absl::StatusCode::kUnknown;
 }
 
