@@ -58,6 +58,7 @@ bool ReadRoleMethod(const FileDescriptor* file, const ServiceDescriptor* service
   out->wire_name = LowerFirst(method->name());
   out->handler_name = SnakeCase(method->name());
   out->client_name = EscapeCppName(SnakeCase(method->name()));
+  out->ts_name = EscapeTsName(out->wire_name);
   out->tag_name = method->name();
   const bool in_stream = method->client_streaming();
   const bool out_stream = method->server_streaming();

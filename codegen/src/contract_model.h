@@ -23,6 +23,7 @@ struct MethodModel {
   std::string wire_name;     // "sendMessage" for rpc SendMessage
   std::string handler_name;  // "send_message": a role prefix on clashes, escaped (names.h)
   std::string client_name;   // "send_message", escaped (names.h): rpc Close is close_()
+  std::string ts_name;       // "sendMessage", escaped for TypeScript (names.h)
   std::string tag_name;      // "SendMessage" (C++ tag type; kSendMessage is its constant)
   // The message a client sends (requests, client events), the server sends (events, topics) or a
   // node sends (server events), and for requests the reply.

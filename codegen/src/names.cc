@@ -40,4 +40,21 @@ std::string EscapeCppName(const std::string& name) {
   return IsCppKeyword(name) || IsGeneratedMember(name) ? name + "_" : name;
 }
 
+bool IsTsReserved(std::string_view name) {
+  static const std::set<std::string_view> kWords = {
+      // ECMAScript reserved words and strict-mode future reserved words.
+      "arguments", "await", "break", "case", "catch", "class", "const", "continue", "debugger", "default",
+      "delete", "do", "else", "enum", "eval", "export", "extends", "false", "finally", "for", "function",
+      "if", "implements", "import", "in", "instanceof", "interface", "let", "new", "null", "package",
+      "private", "protected", "public", "return", "static", "super", "switch", "this", "throw", "true",
+      "try", "typeof", "var", "void", "while", "with", "yield",
+      // TypeScript's own, and what every object or the client base class already has.
+      "any", "as", "boolean", "constructor", "declare", "keyof", "module", "namespace", "never", "number",
+      "object", "readonly", "string", "symbol", "type", "undefined", "unique", "unknown", "close", "on",
+      "subscribe", "ready", "request", "toString", "valueOf", "hasOwnProperty"};
+  return kWords.count(name) > 0;
+}
+
+std::string EscapeTsName(const std::string& name) { return IsTsReserved(name) ? name + "_" : name; }
+
 }  // namespace superline::codegen
