@@ -1,5 +1,5 @@
 // chat_server --port P [--redis redis://H:P] [--node NAME] [--heartbeat-ms N] [--presence-ttl-ms N]
-//             [--threads N] [--stats-ms N] [--max-inbound-buffered-mb N]
+//             [--threads N] [--stats-ms N] [--max-inbound-buffered-mb N] [--static DIR]
 // Serves the chat contract on ws://127.0.0.1:P/?role=user|agent&name=NAME. Without --redis it runs on
 // the in-memory adapter; with it, nodes sharing one Redis form a cluster. Prints "listening on 127.0.0.1:<port>" once ready; stops on SIGINT/SIGTERM.
 #include <condition_variable>
@@ -20,7 +20,8 @@ namespace {
 int usage(const std::string& problem) {
   std::cerr << "chat_server: " << problem << "\n"
             << "usage: chat_server --port P [--redis redis://H:P] [--node NAME] [--heartbeat-ms N] "
-               "[--presence-ttl-ms N] [--threads N] [--stats-ms N] [--max-inbound-buffered-mb N]\n";
+               "[--presence-ttl-ms N] [--threads N] [--stats-ms N] [--max-inbound-buffered-mb N] "
+               "[--static DIR]\n";
   return 2;
 }
 
@@ -61,6 +62,8 @@ int main(int argc, char** argv) {
     } else if (flag == "--max-inbound-buffered-mb") {
       if (!absl::SimpleAtoi(value, &number) || number < 1) return usage("bad --max-inbound-buffered-mb " + value);
       options.max_inbound_buffered_bytes = static_cast<size_t>(number) << 20;
+    } else if (flag == "--static") {
+      listen.static_dir = value;
     } else {
       return usage("unknown flag " + std::string(flag));
     }
@@ -95,6 +98,10 @@ int main(int argc, char** argv) {
   transport.handle_signals();
   std::cout << "listening on " << listen.address << ":" << transport.port() << " node "
             << server.core().node_name() << std::endl;
+  if (!listen.static_dir.empty()) {
+    std::cout << "serving " << listen.static_dir << " at http://" << listen.address << ":" << transport.port()
+              << "/" << std::endl;
+  }
 
   // Node stats every period, besides the ones sent on every connection change.
   std::mutex mu;

@@ -19,6 +19,10 @@ struct ListenOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0: any free port; port() tells which
   int threads = 1;    // I/O threads
+  // A directory whose files are served on the same port to plain GET/HEAD requests (a browser
+  // page and its scripts; nothing outside it, no listings, 404 otherwise). Empty: such a request is
+  // refused with 400, as without a web page.
+  std::string static_dir;
 };
 
 class WebSocketServer {

@@ -22,6 +22,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "handshake.h"
 #include "log.h"
+#include "static_files.h"
 #include "superline/websocket.h"
 #include "text.h"
 #include "write_queue.h"
@@ -102,11 +103,12 @@ char* read_scratch() {
 class Session final : public Outbox, public ws::FrameSink, public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Server& server, std::shared_ptr<ConnectionCounts> counts,
-          std::shared_ptr<ws::BufferBudget> budget)
+          std::shared_ptr<ws::BufferBudget> budget, std::shared_ptr<const StaticFiles> files)
       : socket_(std::move(socket)),
         server_(server),
         counts_(std::move(counts)),
         budget_(std::move(budget)),
+        files_(std::move(files)),
         reader_(server.options().max_message_bytes, budget_.get()) {}
   ~Session() override {
     if (counted_) counts_->remove(counted_ip_);
@@ -163,6 +165,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     if (ec == http::error::header_limit) return reject(http::status::request_header_fields_too_large, "");
     if (ec) return cut();  // timeout, garbage or early close: nothing was upgraded, nothing to report
     const auto& request = upgrade_->parser.get();
+    if (files_ && !websocket::is_upgrade(request)) return serve_file(request);
     if (auto refusal = check_upgrade(request)) return reject(refusal->status, std::string(refusal->body));
     const beast::string_view key = request[http::field::sec_websocket_key];
     if (!origin_allowed(request[http::field::origin]))
@@ -207,6 +210,42 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     wait_readable();
   }
 
+  // A GET or HEAD that is not an upgrade, with --static: one file, then the connection is closed.
+  // The handshake deadline still runs, so a client that reads slowly is cut as one that writes slowly.
+  void serve_file(const UpgradeRequest& request) {
+    if (request.method() != http::verb::get && request.method() != http::verb::head)
+      return reject(http::status::method_not_allowed, "only GET and HEAD are served\n");
+    StaticFiles::File file;
+    StaticFiles::Miss miss;
+    if (!files_->resolve(request.target(), &file, &miss))
+      return reject(miss.status, miss.status == http::status::bad_request ? "bad path\n" : "not found\n");
+    beast::error_code ec;
+    http::file_body::value_type body;
+    body.open(file.path.c_str(), beast::file_mode::scan, ec);
+    if (ec) return reject(http::status::not_found, "not found\n");
+    auto res = std::make_shared<http::response<http::file_body>>(http::status::ok, 11);
+    res->set(http::field::server, "superline");
+    res->set(http::field::connection, "close");
+    res->set(http::field::content_type, file.content_type);
+    res->set(http::field::cache_control, "no-cache");
+    res->set("X-Content-Type-Options", "nosniff");
+    res->content_length(body.size());
+    res->body() = std::move(body);  // a HEAD writes the header only
+    auto serializer = std::make_shared<http::response_serializer<http::file_body>>(*res);
+    if (request.method() == http::verb::head) serializer->split(true);
+    auto done = [self = shared_from_this(), res, serializer](beast::error_code, size_t) {
+      beast::error_code ignored;
+      self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+      self->upgrade_.reset();
+      self->cut();
+    };
+    if (request.method() == http::verb::head) {
+      http::async_write_header(socket_, *serializer, std::move(done));
+    } else {
+      http::async_write(socket_, *serializer, std::move(done));
+    }
+  }
+
   bool origin_allowed(beast::string_view origin) const {
     const auto& allowed = server_.options().allowed_origins;
     if (allowed.empty() || origin.empty()) return true;
@@ -226,6 +265,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     res.set(http::field::connection, "close");
     if (!body.empty()) res.set(http::field::content_type, "text/plain; charset=utf-8");
     if (status == http::status::upgrade_required) res.set(http::field::sec_websocket_version, "13");
+    if (status == http::status::method_not_allowed) res.set(http::field::allow, "GET, HEAD");
     res.body() = std::move(body);
     res.prepare_payload();
     std::ostringstream out;
@@ -411,6 +451,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   Server& server_;
   const std::shared_ptr<ConnectionCounts> counts_;
   const std::shared_ptr<ws::BufferBudget> budget_;  // before reader_, which charges it
+  const std::shared_ptr<const StaticFiles> files_;  // null: no --static, a plain GET is a 400
   bool counted_ = false;
   std::string counted_ip_;            // when counted per address
   std::unique_ptr<Upgrade> upgrade_;  // only until the 101
@@ -443,6 +484,11 @@ class WebSocketServer::Impl {
       : server_(server), options_(std::move(options)), acceptor_(net::make_strand(ioc_)), heartbeat_(ioc_) {}
 
   absl::Status start() {
+    if (!options_.static_dir.empty()) {
+      absl::StatusOr<StaticFiles> files = StaticFiles::open(options_.static_dir);
+      if (!files.ok()) return files.status();
+      files_ = std::make_shared<const StaticFiles>(*std::move(files));
+    }
     beast::error_code ec;
     auto address = net::ip::make_address(options_.address, ec);
     if (ec)
@@ -526,7 +572,7 @@ class WebSocketServer::Impl {
         if (const size_t bytes = server_.options().socket_send_buffer_bytes; bytes > 0) {
           socket.set_option(net::socket_base::send_buffer_size(static_cast<int>(bytes)), ec);
         }
-        std::make_shared<Session>(std::move(socket), server_, counts_, budget_)->run();
+        std::make_shared<Session>(std::move(socket), server_, counts_, budget_, files_)->run();
       }
       accept();
     });
@@ -569,6 +615,7 @@ class WebSocketServer::Impl {
   const std::shared_ptr<ConnectionCounts> counts_ = std::make_shared<ConnectionCounts>(server_.options());
   const std::shared_ptr<ws::BufferBudget> budget_ =
       std::make_shared<ws::BufferBudget>(server_.options().max_inbound_buffered_bytes);
+  std::shared_ptr<const StaticFiles> files_;
   net::io_context ioc_;
   net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(ioc_);
   tcp::acceptor acceptor_;
