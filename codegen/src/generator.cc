@@ -6,9 +6,10 @@
 
 #include <map>
 #include <memory>
-#include <sstream>
 
 #include "contract_model.h"
+#include "print_util.h"
+#include "ts_printer.h"
 
 namespace superline::codegen {
 namespace {
@@ -18,14 +19,6 @@ using google::protobuf::FileDescriptor;
 using google::protobuf::SourceLocation;
 using google::protobuf::io::Printer;
 using Vars = std::map<std::string, std::string>;
-
-std::string StripProto(const std::string& name) {
-  const std::string suffix = ".proto";
-  if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-    return name.substr(0, name.size() - suffix.size());
-  }
-  return name;
-}
 
 // "::chat::JoinRequest" for message chat.JoinRequest (nested messages through their C++ alias).
 std::string CppType(const Descriptor* d) {
@@ -59,11 +52,7 @@ const char* KindName(MethodKind kind) {
 // Copies a .proto element's leading comment onto the generated symbol.
 template <class D>
 void PrintComments(Printer& p, const D* descriptor) {
-  SourceLocation location;
-  if (descriptor == nullptr || !descriptor->GetSourceLocation(&location)) return;
-  std::istringstream lines(location.leading_comments);
-  for (std::string line; std::getline(lines, line);) {
-    if (!line.empty() && line[0] == ' ') line.erase(0, 1);
+  for (const std::string& line : LeadingComments(descriptor)) {
     p.Print({{"line", line}}, line.empty() ? "//\n" : "// $line$\n");
   }
 }
@@ -420,8 +409,11 @@ void PrintSource(Printer& p, const ContractModel& model, const std::string& stem
 bool Generator::Generate(const FileDescriptor* file, const std::string& parameter,
                          google::protobuf::compiler::GeneratorContext* context, std::string* error) const {
   // protoc puts the file's name before the error.
-  if (!parameter.empty()) {
-    *error = "protoc-gen-superline takes no parameters (got \"" + parameter + "\")";
+  bool typescript = false;
+  if (parameter == "lang=ts") {
+    typescript = true;
+  } else if (!parameter.empty() && parameter != "lang=cpp") {
+    *error = "protoc-gen-superline takes lang=cpp (the default) or lang=ts (got \"" + parameter + "\")";
     return false;
   }
   ContractModel model;
@@ -434,6 +426,12 @@ bool Generator::Generate(const FileDescriptor* file, const std::string& paramete
     return false;
   }
   const std::string stem = StripProto(file->name());
+  if (typescript) {
+    std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out(context->Open(stem + ".superline.ts"));
+    Printer printer(out.get(), '$');
+    PrintTypeScript(printer, model);
+    return true;
+  }
   {
     std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out(context->Open(stem + ".superline.h"));
     Printer printer(out.get(), '$');

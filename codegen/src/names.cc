@@ -50,8 +50,10 @@ bool IsTsReserved(std::string_view name) {
       "try", "typeof", "var", "void", "while", "with", "yield",
       // TypeScript's own, and what every object or the client base class already has.
       "any", "as", "boolean", "constructor", "declare", "keyof", "module", "namespace", "never", "number",
-      "object", "readonly", "string", "symbol", "type", "undefined", "unique", "unknown", "close", "on",
-      "subscribe", "ready", "request", "toString", "valueOf", "hasOwnProperty"};
+      "object", "readonly", "string", "symbol", "type", "undefined", "unique", "unknown",
+      // @superline/client's ContractClient (contract.ts), and `then`, which would make a client
+      // look like a promise to `await`.
+      "close", "connected", "on", "ready", "subscribe", "then", "toString", "valueOf", "hasOwnProperty"};
   return kWords.count(name) > 0;
 }
 
