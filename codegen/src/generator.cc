@@ -16,7 +16,6 @@ namespace {
 
 using google::protobuf::Descriptor;
 using google::protobuf::FileDescriptor;
-using google::protobuf::SourceLocation;
 using google::protobuf::io::Printer;
 using Vars = std::map<std::string, std::string>;
 

@@ -1,5 +1,6 @@
 // protoc-gen-superline's CodeGenerator: for each contract foo.proto, writes foo.superline.h and
-// foo.superline.cc (typed tags, per-role handler interfaces, dispatch, a typed server and clients).
+// foo.superline.cc (typed tags, per-role handler interfaces, dispatch, a typed server and clients),
+// or with the parameter lang=ts foo.superline.ts (typed TypeScript clients, ts_printer.h).
 #pragma once
 
 #include <google/protobuf/compiler/code_generator.h>

@@ -1,4 +1,5 @@
-// protoc-gen-superline: run by protoc as --plugin=protoc-gen-superline=... --superline_out=DIR.
+// protoc-gen-superline: run by protoc as --plugin=protoc-gen-superline=... --superline_out=DIR
+// (C++) or --superline_out=lang=ts:DIR (TypeScript).
 #include <google/protobuf/compiler/plugin.h>
 
 #include "generator.h"
