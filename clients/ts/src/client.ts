@@ -230,19 +230,11 @@ export class ClientCore {
 
   // One wire subscription per topic, however many handlers; re-sent on every (re)open.
   subscribe(name: string, handler: (payload: unknown) => void): Subscription {
-    if (this.state === "ended") {
-      const ready = Promise.reject(closedError());
-      ready.catch(() => {});
-      return { ready, unsubscribe() {} };
-    }
+    if (this.state === "ended") return refused(closedError());
     let topic = this.topics.get(name);
     if (topic === undefined) {
       const schema = this.surface.topics[name];
-      if (schema === undefined) {
-        const ready = Promise.reject(new SuperlineError(ErrorCode.NOT_FOUND, `Unknown topic: ${name}`));
-        ready.catch(() => {});
-        return { ready, unsubscribe() {} };
-      }
+      if (schema === undefined) return refused(new SuperlineError(ErrorCode.NOT_FOUND, `Unknown topic: ${name}`));
       topic = { name, schema, handlers: new Set(), ready: new Deferred<void>(), ackId: 0 };
       this.topics.set(name, topic);
       if (this.connected) this.sendSub(topic);
@@ -459,6 +451,13 @@ export class ClientCore {
 
 function detach(socket: Socket): void {
   socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+}
+
+// A subscription that never was: its ready rejects (handled, so nobody awaiting is no crash).
+function refused(error: SuperlineError): Subscription {
+  const ready = Promise.reject(error);
+  ready.catch(() => {});
+  return { ready, unsubscribe() {} };
 }
 
 function closedError(): SuperlineError {

@@ -115,6 +115,22 @@ export const jsonWire: WireCodec = {
 
 const EMPTY = new Uint8Array(0);
 
+// A client frame as superline.wire.Frame's fields (ids are uint64: bigint in protobuf-es).
+function binaryInit(frame: ClientFrame): MessageInitShape<typeof FrameSchema> {
+  switch (frame.t) {
+    case "req":
+      return { t: Frame_Type.REQ, i: BigInt(frame.i), m: frame.m, d: frame.d as Uint8Array };
+    case "cev":
+      return { t: Frame_Type.CEV, m: frame.m, d: frame.d as Uint8Array };
+    case "sub":
+      return { t: Frame_Type.SUB, i: BigInt(frame.i), c: frame.c };
+    case "unsub":
+      return { t: Frame_Type.UNSUB, c: frame.c };
+    case "pong":
+      return { t: Frame_Type.PONG };
+  }
+}
+
 export const protobufWire: WireCodec = {
   name: "protobuf",
   subprotocols: [PROTOBUF_SUBPROTOCOL],
@@ -125,18 +141,7 @@ export const protobufWire: WireCodec = {
     return fromBinary(schema, raw instanceof Uint8Array ? raw : EMPTY);
   },
   encode(frame) {
-    switch (frame.t) {
-      case "req":
-        return toBinary(FrameSchema, create(FrameSchema, { t: Frame_Type.REQ, i: BigInt(frame.i), m: frame.m, d: frame.d as Uint8Array }));
-      case "cev":
-        return toBinary(FrameSchema, create(FrameSchema, { t: Frame_Type.CEV, m: frame.m, d: frame.d as Uint8Array }));
-      case "sub":
-        return toBinary(FrameSchema, create(FrameSchema, { t: Frame_Type.SUB, i: BigInt(frame.i), c: frame.c }));
-      case "unsub":
-        return toBinary(FrameSchema, create(FrameSchema, { t: Frame_Type.UNSUB, c: frame.c }));
-      case "pong":
-        return toBinary(FrameSchema, create(FrameSchema, { t: Frame_Type.PONG }));
-    }
+    return toBinary(FrameSchema, create(FrameSchema, binaryInit(frame)));
   },
   decode(data) {
     if (typeof data === "string") return null;

@@ -27,10 +27,6 @@ export class RequestTable {
     this.entries.set(pending.id, { ...pending, cleanup });
   }
 
-  has(id: number): boolean {
-    return this.entries.has(id);
-  }
-
   resolve(id: number, raw: unknown): boolean {
     const entry = this.take(id);
     entry?.resolve(raw);
