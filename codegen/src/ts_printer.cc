@@ -133,31 +133,32 @@ void PrintSurface(Printer& p, const ContractModel& model, const RoleModel& role,
           "/** Every name role \"$role$\" may use, with its payload schemas (what $C$$R$Client runs on). */\n"
           "export const $C$$R$Surface: Surface = {\n");
   p.Indent();
-  auto section = [&](const char* name, auto match, bool pair) {
-    p.Print({{"name", name}}, "$name$: {");
+  // One section per kind; a role that adds nothing to one shares shared's object.
+  auto section = [&](const char* name, MethodKind kind) {
+    Vars vars = {{"name", name}, {"C", model.name}};
+    bool own = false;
+    for (const MethodModel& m : role.methods) own = own || m.kind == kind;
+    if (!shared && !own) return p.Print(vars, "$name$: $C$SharedSurface.$name$,\n");
+    if (!own) return p.Print(vars, "$name$: {},\n");  // shared's, empty
+    p.Print(vars, "$name$: {\n");
     p.Indent();
-    bool any = false;
-    if (!shared) {
-      p.Print({{"name", name}, {"C", model.name}}, "\n...$C$SharedSurface.$name$,");
-      any = true;
-    }
+    if (!shared) p.Print(vars, "...$C$SharedSurface.$name$,\n");
     for (const MethodModel& m : role.methods) {
-      if (!match(m.kind)) continue;
-      any = true;
-      if (pair) {
+      if (m.kind != kind) continue;
+      if (kind == MethodKind::kRequest) {
         p.Print({{"name", m.wire_name}, {"in", imports.schema(m.payload)}, {"out", imports.schema(m.reply)}},
-                "\n$name$: { input: $in$, output: $out$ },");
+                "$name$: { input: $in$, output: $out$ },\n");
       } else {
-        p.Print({{"name", m.wire_name}, {"schema", imports.schema(m.payload)}}, "\n$name$: $schema$,");
+        p.Print({{"name", m.wire_name}, {"schema", imports.schema(m.payload)}}, "$name$: $schema$,\n");
       }
     }
     p.Outdent();
-    p.Print(any ? "\n},\n" : "},\n");
+    p.Print("},\n");
   };
-  section("requests", [](MethodKind k) { return k == MethodKind::kRequest; }, true);
-  section("clientEvents", [](MethodKind k) { return k == MethodKind::kClientEvent; }, false);
-  section("events", [](MethodKind k) { return k == MethodKind::kEvent; }, false);
-  section("topics", [](MethodKind k) { return k == MethodKind::kTopic; }, false);
+  section("requests", MethodKind::kRequest);
+  section("clientEvents", MethodKind::kClientEvent);
+  section("events", MethodKind::kEvent);
+  section("topics", MethodKind::kTopic);
   p.Outdent();
   p.Print("};\n\n");
 }

@@ -67,12 +67,8 @@ export const ChatUserSurface: Surface = {
     ...ChatSharedSurface.requests,
     send: { input: pb_chat.SendRequestSchema, output: pb_chat.SendReplySchema },
   },
-  clientEvents: {
-    ...ChatSharedSurface.clientEvents,
-  },
-  events: {
-    ...ChatSharedSurface.events,
-  },
+  clientEvents: ChatSharedSurface.clientEvents,
+  events: ChatSharedSurface.events,
   topics: {
     ...ChatSharedSurface.topics,
     announcements: pb_chat.AnnouncementSchema,
@@ -85,15 +81,9 @@ export const ChatAgentSurface: Surface = {
     ...ChatSharedSurface.requests,
     announce: { input: pb_chat.AnnounceRequestSchema, output: pb_chat.AnnounceReplySchema },
   },
-  clientEvents: {
-    ...ChatSharedSurface.clientEvents,
-  },
-  events: {
-    ...ChatSharedSurface.events,
-  },
-  topics: {
-    ...ChatSharedSurface.topics,
-  },
+  clientEvents: ChatSharedSurface.clientEvents,
+  events: ChatSharedSurface.events,
+  topics: ChatSharedSurface.topics,
 };
 
 /** What every role can call: role "shared"'s requests and client events. */

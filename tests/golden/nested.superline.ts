@@ -35,19 +35,13 @@ export const RelaySharedSurface: Surface = {
 
 /** Every name role "relay_node" may use, with its payload schemas (what RelayRelayNodeClient runs on). */
 export const RelayRelayNodeSurface: Surface = {
-  requests: {
-    ...RelaySharedSurface.requests,
-  },
+  requests: RelaySharedSurface.requests,
   clientEvents: {
     ...RelaySharedSurface.clientEvents,
     drain: pb_acme_common.RefSchema,
   },
-  events: {
-    ...RelaySharedSurface.events,
-  },
-  topics: {
-    ...RelaySharedSurface.topics,
-  },
+  events: RelaySharedSurface.events,
+  topics: RelaySharedSurface.topics,
 };
 
 /** What every role can call: role "shared"'s requests and client events. */

@@ -69,9 +69,7 @@ export const ShapesMemberSurface: Surface = {
     ...ShapesSharedSurface.requests,
     post: { input: pb_shapes.TextSchema, output: pb_shapes.CountSchema },
   },
-  clientEvents: {
-    ...ShapesSharedSurface.clientEvents,
-  },
+  clientEvents: ShapesSharedSurface.clientEvents,
   events: {
     ...ShapesSharedSurface.events,
     private: pb_shapes.TextSchema,
@@ -88,12 +86,8 @@ export const ShapesAdminSurface: Surface = {
     ...ShapesSharedSurface.requests,
     post: { input: pb_shapes.TextSchema, output: pb_shapes.CountSchema },
   },
-  clientEvents: {
-    ...ShapesSharedSurface.clientEvents,
-  },
-  events: {
-    ...ShapesSharedSurface.events,
-  },
+  clientEvents: ShapesSharedSurface.clientEvents,
+  events: ShapesSharedSurface.events,
   topics: {
     ...ShapesSharedSurface.topics,
     audit: pb_shapes.TextSchema,
