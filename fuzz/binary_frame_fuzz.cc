@@ -4,13 +4,14 @@
 #include <string_view>
 
 #include "fuzz_support.h"
-#include "log.h"
+#include "superline/internal/log.h"
+#include "superline/internal/transport_port.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static fuzz::ChatNode node;
   static auto conn = node.open(superline::Wire::kProtobuf);
   static superline::LogThrottle throttle;
   const superline::LogScope scope(throttle, conn->id());  // as the transport runs it: logs throttled
-  node.server.core().receive(conn, std::string_view(reinterpret_cast<const char*>(data), size));
+  superline::internal::TransportPort(node.server.core()).receive(conn, std::string_view(reinterpret_cast<const char*>(data), size));
   return 0;
 }

@@ -9,9 +9,10 @@
 #include <string>
 
 #include "chat_app.h"
+#include "superline/internal/text.h"
+#include "superline/internal/transport_port.h"
 #include "superline/server.h"
 #include "superline/wire.pb.h"
-#include "text.h"
 
 namespace fuzz {
 
@@ -47,9 +48,9 @@ struct ChatNode {
   std::shared_ptr<superline::Conn> open(superline::Wire wire) {
     superline::Admission admission = chat::Chat::admit(chat::Chat::Role::kUser);
     admission.user_id = "fuzzer";
-    auto conn = server.core().open(std::move(admission), outbox, wire);
+    auto conn = superline::internal::TransportPort(server.core()).open(std::move(admission), outbox, wire);
     server.room("lobby").add(*conn);
-    if (wire == superline::Wire::kJson) server.core().receive(conn, R"({"t":"sub","i":1,"c":"presence"})");
+    if (wire == superline::Wire::kJson) superline::internal::TransportPort(server.core()).receive(conn, R"({"t":"sub","i":1,"c":"presence"})");
     return conn;
   }
   std::shared_ptr<superline::MemoryBus> bus;

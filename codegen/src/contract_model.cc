@@ -211,7 +211,7 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
         mm.method = method;
         mm.kind = MethodKind::kServerEvent;
         mm.wire_name = LowerFirst(method->name());
-        mm.handler_name = SnakeCase(method->name());
+        mm.handler_name = EscapeCppName("on_" + SnakeCase(method->name()));
         mm.tag_name = method->name();
         mm.payload = method->input_type();
         for (const MethodModel& other : model->server_events) {
@@ -305,6 +305,20 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
   }
   for (RoleModel& role : model->roles) {
     for (MethodModel& m : role.methods) m.handler_name = EscapeCppName(m.handler_name);
+  }
+
+  // Node-event handlers (on_<event>) live in Contract::Handlers beside the roles' handlers.
+  for (const MethodModel& event : model->server_events) {
+    for (const RoleModel& role : model->roles) {
+      for (const MethodModel& m : role.methods) {
+        if (m.handler_name == event.handler_name) {
+          return Fail(error, Where(event.method->service(), event.method),
+                      "the handler " + event.handler_name + "() of server-to-server event \"" + event.wire_name +
+                          "\" would clash with the handler of rpc " + m.method->name() + " in role \"" + role.name +
+                          "\"; rename one of them");
+        }
+      }
+    }
   }
 
   // A role's client has one method per request and client event of its surface, and async_<name>

@@ -236,6 +236,21 @@ void PrintHeader(Printer& p, const ContractModel& model, const std::string& stem
       if (i) p.Print("\n");
       PrintTag(p, model.server_events[i], -1);
     }
+    p.Print(
+        "\n"
+        "// Handlers of the node-to-node events other nodes send.\n"
+        "class Handlers {\n"
+        " public:\n"
+        "  virtual ~Handlers() = default;\n");
+    p.Indent();
+    for (const MethodModel& m : model.server_events) {
+      p.Print("\n");
+      PrintComments(p, m.method);
+      p.Print({{"handler", m.handler_name}, {"payload", CppType(m.payload)}},
+              "virtual void $handler$(const $payload$& event, std::string_view from_node) = 0;\n");
+    }
+    p.Outdent();
+    p.Print("};\n");
     p.Outdent();
     p.Print("};\n");
   }
@@ -248,6 +263,7 @@ void PrintHeader(Printer& p, const ContractModel& model, const std::string& stem
   for (size_t r = 0; r < model.roles.size(); ++r) {
     p.Print({{"R", model.roles[r].type_name}, {"sep", r ? ", " : " : "}}, "$sep$public $R$::Handlers");
   }
+  if (!model.server_events.empty()) p.Print(", public ServerToServer::Handlers");
   p.Print(vars,
           " {\n"
           " protected:\n"
@@ -395,9 +411,18 @@ void PrintSource(Printer& p, const ContractModel& model, const std::string& stem
       "    : ContractServer([&handlers](superline::internal::Inbound& inbound) {\n"
       "        $Contract$::dispatch(handlers, inbound);\n"
       "      }, std::move(options), std::move(adapter)) {\n"
-      "  handlers.bound_server_ = this;\n"
-      "}\n"
-      "\n");
+      "  handlers.bound_server_ = this;\n");
+  for (const MethodModel& m : model.server_events) {
+    Vars mv = vars;
+    mv["T"] = m.tag_name;
+    mv["fn"] = m.handler_name;
+    mv["payload"] = CppType(m.payload);
+    p.Print(mv,
+            "  on_server($Contract$::ServerToServer::k$T$, [&handlers](const $payload$& event, std::string_view from) {\n"
+            "    static_cast<$Contract$::ServerToServer::Handlers&>(handlers).$fn$(event, from);\n"
+            "  });\n");
+  }
+  p.Print("}\n\n");
   for (auto it = model.namespaces.rbegin(); it != model.namespaces.rend(); ++it) {
     p.Print({{"ns", *it}}, "}  // namespace $ns$\n");
   }

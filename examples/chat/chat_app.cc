@@ -29,8 +29,6 @@ absl::StatusOr<superline::Admission> ChatApp::authenticate(const superline::Hand
 
 void configure(ChatServer& server, ChatApp& app) {
   server.authenticate(&ChatApp::authenticate);
-  server.on_server(Chat::ServerToServer::kStats,
-                   [&app](const NodeStats& stats, std::string_view) { app.record_peer(stats); });
   server.on_connection([&app](superline::Conn&) { app.emit_stats(); });
   server.on_disconnect([&app](superline::Conn&, uint16_t) { app.emit_stats(); });
 }
@@ -42,7 +40,7 @@ void ChatApp::emit_stats() {
   server().emit_server(Chat::ServerToServer::kStats, stats);
 }
 
-void ChatApp::record_peer(const NodeStats& stats) {
+void ChatApp::on_stats(const NodeStats& stats, std::string_view) {
   if (stats.node().empty() || stats.node().size() > kMaxNodeName) return;
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(peers_mu_);

@@ -43,11 +43,12 @@ class ChatApp final : public Chat::Handlers {
   superline::Reply<AnnounceReply> announce(superline::Call<AnnounceReply, Chat::Agent>& call,
                                            const AnnounceRequest& request) override;
 
-  // Tells the other nodes this node's connection count (chat_server also calls it every period).
-  void emit_stats();
   // What another node said about itself. Names longer than kMaxNodeName are ignored; with
   // kMaxPeers known, the one heard from longest ago makes room.
-  void record_peer(const NodeStats& stats);
+  void on_stats(const NodeStats& stats, std::string_view from_node) override;
+
+  // Tells the other nodes this node's connection count (chat_server also calls it every period).
+  void emit_stats();
   std::chrono::milliseconds stats_period() const { return stats_period_; }
 
  private:

@@ -9,6 +9,7 @@ class App final : public CommonImpl {
     (void)call.conn().emit(Shapes::Shared::kNotice, text);   // and every shared one
     return Count();
   }
+  void on_sync(const Count&, std::string_view) override {}
 };
 // A shared handler's connection may be of any role: a role's event goes through the run-time check.
 void shared_handler(RoleConn<Shapes::Shared> conn) { (void)conn.untyped().emit(Shapes::Member::kPrivate, Text()); }

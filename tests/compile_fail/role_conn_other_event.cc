@@ -10,6 +10,7 @@ class App final : public CommonImpl {
     (void)call.conn().emit(Shapes::Member::kPrivate, text);
     return Count();
   }
+  void on_sync(const Count&, std::string_view) override {}
 };
 App app;
 }  // namespace cf

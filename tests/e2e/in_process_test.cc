@@ -94,6 +94,27 @@ TEST(TwoNodesOnOneBus, ServerEventsSkipTheSenderAndIsolateThrowingListeners) {
   b.emit_server(shapes::v1::Shapes::ServerToServer::kSync, count);
   EXPECT_EQ(heard_a, std::vector<std::string>{"8@" + b.node_id()});
   EXPECT_EQ(heard_b.size(), 1u);
+  // The generated handlers heard them too, each only the other node's.
+  EXPECT_EQ(app_a.syncs(), std::vector<std::string>{"8@" + b.node_id()});
+  EXPECT_EQ(app_b.syncs(), std::vector<std::string>{"7@" + a.node_id()});
+}
+
+TEST(TwoNodesOnOneBus, AnUnsubscribedServerListenerHearsNothingMore) {
+  auto bus = std::make_shared<superline::MemoryBus>();
+  testing_support::ShapesApp app_a, app_b;
+  shapes::v1::ShapesServer a(app_a, {}, std::make_shared<superline::MemoryAdapter>(bus));
+  shapes::v1::ShapesServer b(app_b, {}, std::make_shared<superline::MemoryAdapter>(bus));
+  int heard = 0;
+  superline::ListenerHandle handle =
+      b.on_server(shapes::v1::Shapes::ServerToServer::kSync, [&](const shapes::v1::Count&, std::string_view) { ++heard; });
+  shapes::v1::Count count;
+  a.emit_server(shapes::v1::Shapes::ServerToServer::kSync, count);
+  EXPECT_EQ(heard, 1);
+  handle.unsubscribe();
+  handle.unsubscribe();  // twice is harmless
+  a.emit_server(shapes::v1::Shapes::ServerToServer::kSync, count);
+  EXPECT_EQ(heard, 1);
+  EXPECT_EQ(app_b.syncs().size(), 2u);  // the generated handler stays
 }
 
 class ShapesOverSockets : public ::testing::Test {

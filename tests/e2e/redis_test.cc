@@ -111,11 +111,11 @@ TEST(RedisAdapter, ContractByteExactOnlySubscribedLoopbackOnce) {
   auto b = *superline::RedisAdapter::connect(options_for(redis));
   std::mutex mu;
   std::vector<std::string> got_a, got_b;
-  a->set_handler([&](std::string_view channel, const superline::Payload& p) {
+  a->set_handler([&](std::string_view channel, const superline::Envelope& p) {
     std::lock_guard<std::mutex> lock(mu);
     got_a.push_back(std::string(channel) + "=" + *p);
   });
-  b->set_handler([&](std::string_view channel, const superline::Payload& p) {
+  b->set_handler([&](std::string_view channel, const superline::Envelope& p) {
     std::lock_guard<std::mutex> lock(mu);
     got_b.push_back(std::string(channel) + "=" + *p);
   });

@@ -80,6 +80,9 @@ ChatServer::ChatServer(Chat::Handlers& handlers, superline::ServerOptions option
         Chat::dispatch(handlers, inbound);
       }, std::move(options), std::move(adapter)) {
   handlers.bound_server_ = this;
+  on_server(Chat::ServerToServer::kStats, [&handlers](const ::chat::NodeStats& event, std::string_view from) {
+    static_cast<Chat::ServerToServer::Handlers&>(handlers).on_stats(event, from);
+  });
 }
 
 }  // namespace chat

@@ -198,11 +198,20 @@ struct Chat {
       static constexpr int kRoleIndex = -1;
     };
     static constexpr Stats kStats{};
+
+    // Handlers of the node-to-node events other nodes send.
+    class Handlers {
+     public:
+      virtual ~Handlers() = default;
+
+      // A node's connection count, sent when it changes and every 2 s.
+      virtual void on_stats(const ::chat::NodeStats& event, std::string_view from_node) = 0;
+    };
   };
 
   // Everything a Chat server implements: the handlers of every role. A handler missing
   // from the implementation is a compile error naming it.
-  class Handlers : public Shared::Handlers, public User::Handlers, public Agent::Handlers {
+  class Handlers : public Shared::Handlers, public User::Handlers, public Agent::Handlers, public ServerToServer::Handlers {
    protected:
     // The server these handlers were given to.
     ChatServer& server() const { return *bound_server_; }

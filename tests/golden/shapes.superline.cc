@@ -99,6 +99,9 @@ ShapesServer::ShapesServer(Shapes::Handlers& handlers, superline::ServerOptions 
         Shapes::dispatch(handlers, inbound);
       }, std::move(options), std::move(adapter)) {
   handlers.bound_server_ = this;
+  on_server(Shapes::ServerToServer::kSync, [&handlers](const ::shapes::v1::Count& event, std::string_view from) {
+    static_cast<Shapes::ServerToServer::Handlers&>(handlers).on_sync(event, from);
+  });
 }
 
 }  // namespace v1

@@ -227,11 +227,19 @@ struct Shapes {
       static constexpr int kRoleIndex = -1;
     };
     static constexpr Sync kSync{};
+
+    // Handlers of the node-to-node events other nodes send.
+    class Handlers {
+     public:
+      virtual ~Handlers() = default;
+
+      virtual void on_sync(const ::shapes::v1::Count& event, std::string_view from_node) = 0;
+    };
   };
 
   // Everything a Shapes server implements: the handlers of every role. A handler missing
   // from the implementation is a compile error naming it.
-  class Handlers : public Shared::Handlers, public Member::Handlers, public Admin::Handlers {
+  class Handlers : public Shared::Handlers, public Member::Handlers, public Admin::Handlers, public ServerToServer::Handlers {
    protected:
     // The server these handlers were given to.
     ShapesServer& server() const { return *bound_server_; }

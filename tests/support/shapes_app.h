@@ -5,6 +5,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -66,6 +67,16 @@ class ShapesApp final : public Shapes::Handlers {
     return reply;
   }
 
+  // Node-to-node syncs heard from the other nodes, as "<value>@<node>".
+  void on_sync(const Count& event, std::string_view from_node) override {
+    std::lock_guard<std::mutex> lock(syncs_mu_);
+    syncs_.push_back(std::to_string(event.value()) + "@" + std::string(from_node));
+  }
+  std::vector<std::string> syncs() {
+    std::lock_guard<std::mutex> lock(syncs_mu_);
+    return syncs_;
+  }
+
   superline::Reply<Count> admin_post(superline::Call<Count, Shapes::Admin>&, const Text&) override {
     Count reply;
     reply.set_value(2);
@@ -80,6 +91,8 @@ class ShapesApp final : public Shapes::Handlers {
  private:
   std::mutex mu_;
   std::vector<std::string> pokes_;
+  std::mutex syncs_mu_;
+  std::vector<std::string> syncs_;
 };
 
 }  // namespace testing_support

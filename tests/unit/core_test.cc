@@ -1,8 +1,6 @@
 // The core against the in-memory bus, with recording outboxes instead of sockets.
 #include <gtest/gtest.h>
 
-#include "superline/wire.pb.h"
-
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -12,6 +10,7 @@
 
 #include "../support/shapes_app.h"
 #include "superline/channel.pb.h"
+#include "superline/internal/transport_port.h"
 #include "superline/server.h"
 #include "superline/wire.pb.h"
 
@@ -96,7 +95,7 @@ class CountingAdapter final : public superline::Adapter {
     ++unsubscribes[channel];
     inner_.unsubscribe(channel);
   }
-  void publish(const std::string& channel, superline::Payload payload) override {
+  void publish(const std::string& channel, superline::Envelope payload) override {
     ++publishes;
     inner_.publish(channel, std::move(payload));
   }
@@ -122,11 +121,11 @@ class CoreTest : public ::testing::Test {
   Client connect(Shapes::Role role = Shapes::Role::kShared, ShapesServer* server = nullptr,
                  superline::Wire wire = superline::Wire::kJson) {
     Client c;
-    c.conn = (server ? server : &server_)->core().open(Shapes::admit(role), c.outbox, wire);
+    c.conn = superline::internal::TransportPort((server ? server : &server_)->core()).open(Shapes::admit(role), c.outbox, wire);
     return c;
   }
   void receive(const Client& c, const std::string& frame, ShapesServer* server = nullptr) {
-    (server ? server : &server_)->core().receive(c.conn, frame);
+    superline::internal::TransportPort((server ? server : &server_)->core()).receive(c.conn, frame);
   }
 
   std::shared_ptr<superline::MemoryBus> bus_ = std::make_shared<superline::MemoryBus>();
@@ -201,8 +200,8 @@ TEST_F(CoreTest, UnknownFieldsAreIgnoredUnlessStrict) {
   ShapesApp app;
   ShapesServer server(app, strict);
   Client s;
-  s.conn = server.core().open(Shapes::admit(Shapes::Role::kShared), s.outbox);
-  server.core().receive(s.conn, R"({"t":"req","i":8,"m":"echo","d":{"value":"x","future":true}})");
+  s.conn = superline::internal::TransportPort(server.core()).open(Shapes::admit(Shapes::Role::kShared), s.outbox);
+  superline::internal::TransportPort(server.core()).receive(s.conn, R"({"t":"req","i":8,"m":"echo","d":{"value":"x","future":true}})");
   EXPECT_NE(s.outbox->last().find(R"("code":"VALIDATION")"), std::string::npos);
 }
 
@@ -372,7 +371,7 @@ TEST_F(CoreTest, AdapterSubscriptionFollowsLocalInterest) {
   EXPECT_EQ(adapter_->subscribes["r:lobby"], 1);
   room.remove(*a.conn);
   EXPECT_EQ(adapter_->unsubscribes["r:lobby"], 0);
-  server_.core().closed(b.conn, 1000);  // leaving by disconnecting counts too
+  superline::internal::TransportPort(server_.core()).closed(b.conn, 1000);  // leaving by disconnecting counts too
   EXPECT_EQ(adapter_->unsubscribes["r:lobby"], 1);
   EXPECT_EQ(room.size(), 0u);
 }
@@ -384,8 +383,8 @@ TEST_F(CoreTest, DisconnectLeavesEverythingAndFiresTheHookOnce) {
   Client a = connect();
   server_.room("lobby").add(*a.conn);
   receive(a, R"({"t":"sub","i":1,"c":"ticker"})");
-  server_.core().closed(a.conn, 1001);
-  server_.core().closed(a.conn, 1001);
+  superline::internal::TransportPort(server_.core()).closed(a.conn, 1001);
+  superline::internal::TransportPort(server_.core()).closed(a.conn, 1001);
   EXPECT_EQ(disconnects, 1);
   EXPECT_EQ(code, 1001);
   EXPECT_EQ(server_.core().connection_count(), 0u);
@@ -397,20 +396,20 @@ TEST_F(CoreTest, DisconnectLeavesEverythingAndFiresTheHookOnce) {
 
 TEST_F(CoreTest, HeartbeatPingsAndDropsSilentConnections) {
   Client quiet = connect(), lively = connect();
-  server_.core().heartbeat();
+  superline::internal::TransportPort(server_.core()).heartbeat();
   EXPECT_EQ(quiet.outbox->last(), R"({"t":"ping"})");
   receive(lively, R"({"t":"pong"})");
-  server_.core().heartbeat();
+  superline::internal::TransportPort(server_.core()).heartbeat();
   receive(lively, R"({"t":"pong"})");
   EXPECT_FALSE(quiet.outbox->terminated());
-  server_.core().heartbeat();  // the quiet one missed two pings
+  superline::internal::TransportPort(server_.core()).heartbeat();  // the quiet one missed two pings
   EXPECT_TRUE(quiet.outbox->terminated());
   EXPECT_FALSE(lively.outbox->terminated());
 }
 
 TEST_F(CoreTest, ShutdownClosesEveryConnectionGoingAway) {
   Client a = connect(), b = connect();
-  server_.core().shutdown();
+  superline::internal::TransportPort(server_.core()).shutdown();
   EXPECT_EQ(a.outbox->close_code(), 1001);
   EXPECT_EQ(b.outbox->close_code(), 1001);
 }
@@ -426,16 +425,16 @@ TEST_F(CoreTest, EmitChecksTheRoleAtRunTime) {
 
 TEST_F(CoreTest, AuthenticatorDecidesAndDefaultsToShared) {
   superline::Handshake handshake;
-  auto admitted = server_.core().authenticate(handshake);
+  auto admitted = superline::internal::TransportPort(server_.core()).authenticate(handshake);
   ASSERT_TRUE(admitted.ok());
   EXPECT_EQ(admitted->role, superline::kSharedRole);
   server_.authenticate([](const superline::Handshake& h) -> absl::StatusOr<superline::Admission> {
     if (h.query_param("token").value_or("") != "t") return absl::UnauthenticatedError("bad token");
     return Shapes::admit(Shapes::Role::kAdmin);
   });
-  EXPECT_FALSE(server_.core().authenticate(handshake).ok());
+  EXPECT_FALSE(superline::internal::TransportPort(server_.core()).authenticate(handshake).ok());
   handshake.query["token"] = "t";
-  EXPECT_EQ(server_.core().authenticate(handshake)->role, static_cast<int>(Shapes::Role::kAdmin));
+  EXPECT_EQ(superline::internal::TransportPort(server_.core()).authenticate(handshake)->role, static_cast<int>(Shapes::Role::kAdmin));
 }
 
 // Two servers on one bus behave as two nodes.
@@ -556,9 +555,9 @@ TEST_F(ClusterTest, ToUserReachesEveryDeviceOnEveryNode) {
     return a;
   };
   Client phone, laptop, stranger;
-  phone.conn = server_.core().open(admit_user("u1"), phone.outbox);
-  laptop.conn = other_.core().open(admit_user("u1"), laptop.outbox);
-  stranger.conn = other_.core().open(admit_user("u2"), stranger.outbox);
+  phone.conn = superline::internal::TransportPort(server_.core()).open(admit_user("u1"), phone.outbox);
+  laptop.conn = superline::internal::TransportPort(other_.core()).open(admit_user("u1"), laptop.outbox);
+  stranger.conn = superline::internal::TransportPort(other_.core()).open(admit_user("u2"), stranger.outbox);
   const int publishes_before = adapter_->publishes;
   Text text;
   text.set_value("to u1");
@@ -585,18 +584,18 @@ TEST_F(ClusterTest, PresenceAcrossNodesOnOneBus) {
   superline::Admission user = Shapes::admit(Shapes::Role::kShared);
   user.user_id = "u1";
   auto outbox = std::make_shared<RecordingOutbox>();
-  auto phone = a.core().open(user, outbox);
-  auto other = b.core().open(Shapes::admit(Shapes::Role::kShared), outbox);
+  auto phone = superline::internal::TransportPort(a.core()).open(user, outbox);
+  auto other = superline::internal::TransportPort(b.core()).open(Shapes::admit(Shapes::Role::kShared), outbox);
   auto nodes = a.core().topology();
   ASSERT_TRUE(nodes.ok());
   EXPECT_EQ(nodes->size(), 2u);
   EXPECT_EQ(*b.core().cluster_count(), 2u);
   EXPECT_TRUE(*b.core().is_online("u1"));
   EXPECT_FALSE(*b.core().is_online("u2"));
-  a.core().closed(phone, 1000);
+  superline::internal::TransportPort(a.core()).closed(phone, 1000);
   EXPECT_FALSE(*b.core().is_online("u1"));
   EXPECT_EQ(*b.core().cluster_count(), 1u);
-  b.core().shutdown();  // graceful: gone from the cluster's view at once
+  superline::internal::TransportPort(b.core()).shutdown();  // graceful: gone from the cluster's view at once
   EXPECT_EQ(a.core().topology()->size(), 1u);
 }
 
@@ -676,7 +675,7 @@ class UnreachableAdapter final : public superline::Adapter {
     if (done) done(absl::UnavailableError("broker away"));
   }
   void unsubscribe(const std::string&) override {}
-  void publish(const std::string&, superline::Payload) override {}
+  void publish(const std::string&, superline::Envelope) override {}
   int subscribes = 0;
 };
 
@@ -729,9 +728,9 @@ TEST_F(ClusterTest, TargetedEventsStayInsideEachConnectionsSurface) {
     return a;
   };
   Client member_here, admin_here, admin_there;
-  member_here.conn = server_.core().open(admit(Shapes::Role::kMember, "u1"), member_here.outbox);
-  admin_here.conn = server_.core().open(admit(Shapes::Role::kAdmin, "u1"), admin_here.outbox);
-  admin_there.conn = other_.core().open(admit(Shapes::Role::kAdmin, "u1"), admin_there.outbox);
+  member_here.conn = superline::internal::TransportPort(server_.core()).open(admit(Shapes::Role::kMember, "u1"), member_here.outbox);
+  admin_here.conn = superline::internal::TransportPort(server_.core()).open(admit(Shapes::Role::kAdmin, "u1"), admin_here.outbox);
+  admin_there.conn = superline::internal::TransportPort(other_.core()).open(admit(Shapes::Role::kAdmin, "u1"), admin_there.outbox);
   Text text;
   text.set_value("members only");
   EXPECT_TRUE(server_.to_user("u1").emit(Shapes::Member::kPrivate, text).ok());

@@ -1,5 +1,5 @@
 // The log's throttle: a burst per period from one source, then a count of what was held back.
-#include "log.h"
+#include "superline/internal/log.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Text the runtime sends or shows: UTF-8 checks and repair, JSON string literals, plain text.
-#include "text.h"
+#include "superline/internal/text.h"
 
 #include <gtest/gtest.h>
 

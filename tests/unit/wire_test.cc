@@ -1,4 +1,4 @@
-#include "wire.h"
+#include "superline/internal/wire.h"
 
 #include <gtest/gtest.h>
 

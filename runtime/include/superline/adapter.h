@@ -1,5 +1,5 @@
 // The Adapter seam: channel pub/sub between nodes. Rooms, topics and node events all become channels;
-// an adapter moves opaque payloads on named channels, at most once, and loops a node's own publish
+// an adapter moves opaque envelopes (serialized ChannelMessages) on named channels, at most once, and loops a node's own publish
 // back to it when that node is subscribed. MemoryAdapter/MemoryBus do this in one process.
 // Thread-safety: every Adapter method may be called from any thread; the message handler is called
 // from the adapter's own context and must not block.
@@ -21,11 +21,11 @@
 
 namespace superline {
 
-using Payload = std::shared_ptr<const std::string>;
+using Envelope = std::shared_ptr<const std::string>;
 
 class Adapter {
  public:
-  using MessageHandler = std::function<void(std::string_view channel, const Payload& payload)>;
+  using MessageHandler = std::function<void(std::string_view channel, const Envelope& envelope)>;
   using Done = std::function<void(absl::Status)>;
 
   virtual ~Adapter() = default;
@@ -38,9 +38,9 @@ class Adapter {
   // goes live when the adapter reconnects; nobody waits for that).
   virtual void subscribe(const std::string& channel, Done done) = 0;
   virtual void unsubscribe(const std::string& channel) = 0;
-  // Delivers `payload` to every node subscribed to `channel`, this one included. Errors are
+  // Delivers `envelope` to every node subscribed to `channel`, this one included. Errors are
   // swallowed: delivery is at most once.
-  virtual void publish(const std::string& channel, Payload payload) = 0;
+  virtual void publish(const std::string& channel, Envelope envelope) = 0;
   // The cluster's presence directory, or null if this adapter keeps none.
   virtual Presence* presence() { return nullptr; }
 };
@@ -51,7 +51,7 @@ class Adapter {
 class HandlerSlot {
  public:
   void set(Adapter::MessageHandler handler);
-  void call(std::string_view channel, const Payload& payload);
+  void call(std::string_view channel, const Envelope& envelope);
 
  private:
   std::mutex mu_;
@@ -73,7 +73,7 @@ class MemoryBus {
 
   void attach(const std::shared_ptr<Endpoint>& endpoint);
   void detach(const Endpoint* endpoint);
-  void publish(const std::string& channel, const Payload& payload);
+  void publish(const std::string& channel, const Envelope& envelope);
 
   std::unique_ptr<Presence> presence_;
   std::mutex mu_;
@@ -92,7 +92,7 @@ class MemoryAdapter final : public Adapter {
   void set_handler(MessageHandler handler) override;
   void subscribe(const std::string& channel, Done done) override;
   void unsubscribe(const std::string& channel) override;
-  void publish(const std::string& channel, Payload payload) override;
+  void publish(const std::string& channel, Envelope envelope) override;
   Presence* presence() override;
 
  private:

@@ -1,5 +1,5 @@
 // One client connection as the application sees it: id, role, the context its authenticator returned,
-// and typed emit. A transport creates it through Server::open and drops it through Server::closed.
+// and typed emit. A transport creates it through TransportPort::open and drops it through closed().
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
@@ -24,6 +24,10 @@
 #include "superline/status.h"
 
 namespace superline {
+
+namespace internal {
+class TransportPort;
+}
 
 // Where a connection's outbound frames go: a WebSocket session, or a test double.
 // Thread-safety: both methods may be called from any thread and must not block.
@@ -82,8 +86,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   std::vector<std::string> channels() const;
 
  private:
-  friend class Server;
-  friend class Room;
+  friend class ChannelRegistry;         // channel membership
+  friend class internal::TransportPort;  // heartbeat, rate limit, the outbox
 
   void refuse_oversize(const EncodedFrame& frame) const;
   bool join_channel(const std::string& channel);   // false if already a member
@@ -102,7 +106,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   const std::chrono::system_clock::time_point connected_at_;
   std::atomic<int> missed_pongs_{0};
 
-  // The request-rate token bucket; touched only by Server::receive, which a transport calls for
+  // The request-rate token bucket; touched only by TransportPort::receive, which a transport calls for
   // one connection at a time.
   bool take_token(double per_second);
   double tokens_ = -1;  // negative: not started

@@ -56,7 +56,7 @@ class RedisAdapter final : public Adapter {
   void set_handler(MessageHandler handler) override;
   void subscribe(const std::string& channel, Done done) override;
   void unsubscribe(const std::string& channel) override;
-  void publish(const std::string& channel, Payload payload) override;
+  void publish(const std::string& channel, Envelope envelope) override;
   Presence* presence() override;
 
   RedisHealth health() const;

@@ -17,7 +17,7 @@
 
 namespace superline {
 
-class Server;
+struct ServerHooks;
 
 namespace internal {
 
@@ -25,7 +25,7 @@ namespace internal {
 // INTERNAL instead of waiting for its timeout.
 class PendingReply {
  public:
-  PendingReply(Server* server, std::weak_ptr<Conn> conn, std::string request_id, std::string_view method);
+  PendingReply(const ServerHooks* hooks, std::weak_ptr<Conn> conn, std::string request_id, std::string_view method);
   PendingReply(const PendingReply&) = delete;
   PendingReply& operator=(const PendingReply&) = delete;
   ~PendingReply();
@@ -36,7 +36,7 @@ class PendingReply {
  private:
   bool claim() { return !done_.exchange(true); }
 
-  Server* const server_;
+  const ServerHooks* const hooks_;  // where an unexpected failure is reported
   const std::weak_ptr<Conn> conn_;
   const std::string request_id_;  // the request's "i", as the client wrote it
   const std::string method_;

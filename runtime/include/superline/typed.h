@@ -28,13 +28,6 @@ constexpr void check_payload() {
                 "the payload type does not match the message type the contract declares for this tag");
 }
 
-inline std::string topic_channel(std::string_view ns, std::string_view topic) {
-  std::string channel;
-  channel.reserve(2 + ns.size() + 1 + topic.size());
-  channel.append("t:").append(ns).append(":").append(topic);
-  return channel;
-}
-
 }  // namespace internal
 
 template <class Contract>
@@ -86,9 +79,7 @@ class RoleScope {
     static_assert(E::kKind == MethodKind::kTopic, "for_role(R).publish takes a topic");
     static_assert(E::kRoleIndex == R::kRoleIndex, "for_role(R).publish takes role R's own topics only");
     internal::check_payload<E, P>();
-    const std::string_view ns = Contract::info().roles[R::kRoleIndex];
-    return server_.publish(internal::topic_channel(ns, E::kName),
-                           encode_publish(E::kName, payload, server_.node_id()));
+    return server_.publish_topic(R::kRoleIndex, E::kName, encode_publish(E::kName, payload, server_.node_id()));
   }
 
  private:
@@ -116,7 +107,7 @@ class ContractServer {
     if (absl::Status fits = check_size(*frame, core_.options().max_outbound_message_bytes); !fits.ok())
       return fits;
     core_.echo_topic(E::kName, payload);  // this node's bus listeners, in-process, exactly once
-    return core_.publish(internal::topic_channel("shared", E::kName), std::move(frame));
+    return core_.publish_topic(kSharedRole, E::kName, std::move(frame));
   }
 
   // Cluster bus: handler(const Payload&, std::string_view from_node) runs for every publish of the
@@ -173,12 +164,13 @@ class ContractServer {
     internal::check_payload<E, P>();
     core_.emit_server(E::kName, payload);
   }
-  // Listens for a node-to-node event: handler(const Payload&, std::string_view from_node).
+  // Listens for a node-to-node event: handler(const Payload&, std::string_view from_node), beside
+  // the generated Handlers' own; the handle takes it back.
   template <class E, class F>
-  void on_server(E, F handler) {
+  ListenerHandle on_server(E, F handler) {
     static_assert(E::kKind == MethodKind::kServerEvent,
                   "on_server takes a server-to-server event of the contract");
-    core_.on_server(E::kName, [handler = std::move(handler)](const google::protobuf::Message& payload,
+    return core_.on_server(E::kName, [handler = std::move(handler)](const google::protobuf::Message& payload,
                                                              std::string_view from) {
       handler(static_cast<const typename E::Payload&>(payload), from);
     });
@@ -203,7 +195,8 @@ class ContractServer {
 
  protected:
   ContractServer(Server::Dispatch dispatch, ServerOptions options, std::shared_ptr<Adapter> adapter)
-      : core_(Contract::info(), std::move(dispatch), std::move(options), std::move(adapter)) {}
+      : core_(Contract::info(), std::move(dispatch), std::move(options),
+              adapter ? std::move(adapter) : std::make_shared<MemoryAdapter>()) {}
 
  private:
   Server core_;

@@ -21,7 +21,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "superline/rendezvous.h"
-#include "text.h"
+#include "superline/internal/text.h"
 
 namespace superline {
 
@@ -240,14 +240,14 @@ class RedisAdapter::Impl {
     });
   }
 
-  void publish(const std::string& channel, Payload payload) {
-    net::post(ioc_, [this, channel, payload = std::move(payload)] {
+  void publish(const std::string& channel, Envelope envelope) {
+    net::post(ioc_, [this, channel, envelope = std::move(envelope)] {
       if (!pub_.ready) {
         dropped_.fetch_add(1);  // at most once: a publish during an outage is lost, never queued
         return;
       }
-      const char* argv[] = {"PUBLISH", channel.data(), payload->data()};
-      const size_t lens[] = {7, channel.size(), payload->size()};
+      const char* argv[] = {"PUBLISH", channel.data(), envelope->data()};
+      const size_t lens[] = {7, channel.size(), envelope->size()};
       redisAsyncCommandArgv(pub_.ctx, nullptr, nullptr, 3, argv, lens);
     });
   }
@@ -657,8 +657,8 @@ void RedisAdapter::subscribe(const std::string& channel, Done done) {
   impl_->subscribe(channel, std::move(done));
 }
 void RedisAdapter::unsubscribe(const std::string& channel) { impl_->unsubscribe(channel); }
-void RedisAdapter::publish(const std::string& channel, Payload payload) {
-  impl_->publish(channel, std::move(payload));
+void RedisAdapter::publish(const std::string& channel, Envelope envelope) {
+  impl_->publish(channel, std::move(envelope));
 }
 RedisHealth RedisAdapter::health() const { return impl_->health(); }
 void RedisAdapter::on_health(std::function<void(RedisHealth)> hook) { impl_->on_health(std::move(hook)); }

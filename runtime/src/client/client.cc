@@ -15,8 +15,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "text.h"
-#include "wire.h"
+#include "superline/internal/text.h"
+#include "superline/internal/wire.h"
 
 namespace superline {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "log.h"
-#include "text.h"
+#include "superline/internal/log.h"
+#include "superline/internal/text.h"
 
 namespace superline {
 

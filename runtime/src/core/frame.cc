@@ -10,8 +10,8 @@
 #include "json_check.h"
 
 #include "superline/status.h"
-#include "text.h"
-#include "wire.h"
+#include "superline/internal/text.h"
+#include "superline/internal/wire.h"
 
 namespace superline {
 namespace {

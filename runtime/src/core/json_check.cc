@@ -3,7 +3,7 @@
 #include <boost/json/serialize.hpp>
 #include <string>
 
-#include "text.h"
+#include "superline/internal/text.h"
 
 namespace superline {
 namespace {

@@ -1,4 +1,4 @@
-#include "log.h"
+#include "superline/internal/log.h"
 
 #include <google/protobuf/stubs/logging.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "text.h"
+#include "superline/internal/text.h"
 
 namespace superline {
 namespace {

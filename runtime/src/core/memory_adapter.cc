@@ -14,7 +14,7 @@ void HandlerSlot::set(Adapter::MessageHandler handler) {
   if (!handler_) idle_.wait(lock, [this] { return in_flight_ == 0; });
 }
 
-void HandlerSlot::call(std::string_view channel, const Payload& payload) {
+void HandlerSlot::call(std::string_view channel, const Envelope& envelope) {
   Adapter::MessageHandler handler;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -22,7 +22,7 @@ void HandlerSlot::call(std::string_view channel, const Payload& payload) {
     handler = handler_;
     ++in_flight_;
   }
-  handler(channel, payload);
+  handler(channel, envelope);
   std::lock_guard<std::mutex> lock(mu_);
   if (--in_flight_ == 0) idle_.notify_all();
 }
@@ -107,7 +107,7 @@ void MemoryBus::detach(const Endpoint* endpoint) {
   }
 }
 
-void MemoryBus::publish(const std::string& channel, const Payload& payload) {
+void MemoryBus::publish(const std::string& channel, const Envelope& envelope) {
   std::vector<std::shared_ptr<Endpoint>> targets;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -123,7 +123,7 @@ void MemoryBus::publish(const std::string& channel, const Payload& payload) {
       std::lock_guard<std::mutex> lock(target->mu);
       if (!target->channels.contains(channel)) continue;
     }
-    target->handler.call(channel, payload);
+    target->handler.call(channel, envelope);
   }
 }
 
@@ -162,6 +162,6 @@ void MemoryAdapter::unsubscribe(const std::string& channel) {
   }
 }
 
-void MemoryAdapter::publish(const std::string& channel, Payload payload) { bus_->publish(channel, payload); }
+void MemoryAdapter::publish(const std::string& channel, Envelope envelope) { bus_->publish(channel, envelope); }
 
 }  // namespace superline

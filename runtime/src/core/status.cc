@@ -1,7 +1,7 @@
 #include "superline/status.h"
 
 #include "absl/strings/cord.h"
-#include "text.h"
+#include "superline/internal/text.h"
 
 namespace superline {
 namespace {

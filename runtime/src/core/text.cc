@@ -1,4 +1,4 @@
-#include "text.h"
+#include "superline/internal/text.h"
 
 namespace superline {
 namespace {

@@ -1,10 +1,10 @@
-#include "wire.h"
+#include "superline/internal/wire.h"
 
 #include <boost/json/src.hpp>  // Boost.JSON compiled into this library (header-only mode)
 
 #include "absl/strings/numbers.h"
 #include "superline/wire.pb.h"
-#include "text.h"
+#include "superline/internal/text.h"
 
 namespace superline {
 namespace {

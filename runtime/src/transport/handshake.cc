@@ -3,7 +3,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "absl/strings/ascii.h"
-#include "text.h"
+#include "superline/internal/text.h"
 
 namespace superline {
 

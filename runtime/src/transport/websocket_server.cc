@@ -21,10 +21,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "handshake.h"
-#include "log.h"
+#include "superline/internal/log.h"
+#include "superline/internal/transport_port.h"
 #include "static_files.h"
 #include "superline/websocket.h"
-#include "text.h"
+#include "superline/internal/text.h"
 #include "write_queue.h"
 #include "ws_codec.h"
 
@@ -102,14 +103,14 @@ char* read_scratch() {
 // it must keep of an incomplete message is charged to the transport's shared BufferBudget.
 class Session final : public Outbox, public ws::FrameSink, public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server& server, std::shared_ptr<ConnectionCounts> counts,
+  Session(tcp::socket socket, internal::TransportPort port, std::shared_ptr<ConnectionCounts> counts,
           std::shared_ptr<ws::BufferBudget> budget, std::shared_ptr<const StaticFiles> files)
       : socket_(std::move(socket)),
-        server_(server),
+        port_(port),
         counts_(std::move(counts)),
         budget_(std::move(budget)),
         files_(std::move(files)),
-        reader_(server.options().max_message_bytes, budget_.get()) {}
+        reader_(port.options().max_message_bytes, budget_.get()) {}
   ~Session() override {
     if (counted_) counts_->remove(counted_ip_);
   }
@@ -152,8 +153,8 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   // ---- The upgrade ----
   void read_upgrade() {
     upgrade_ = std::make_unique<Upgrade>(socket_.get_executor());
-    upgrade_->parser.header_limit(static_cast<uint32_t>(server_.options().max_header_bytes));
-    upgrade_->deadline.expires_after(server_.options().handshake_timeout);
+    upgrade_->parser.header_limit(static_cast<uint32_t>(port_.options().max_header_bytes));
+    upgrade_->deadline.expires_after(port_.options().handshake_timeout);
     upgrade_->deadline.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec) self->cut();
     });
@@ -174,7 +175,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     if (!counts_->try_add(ip)) return reject(http::status::service_unavailable, "too many connections\n");
     counted_ = true;
     if (counts_->per_ip()) counted_ip_ = ip;
-    absl::StatusOr<Admission> admission = server_.authenticate(read_handshake(request, ip));
+    absl::StatusOr<Admission> admission = port_.authenticate(read_handshake(request, ip));
     if (!admission.ok()) {
       const std::string_view why = std_view(admission.status().message());
       return reject(refusal_status(admission.status()), why.empty() ? "" : cat(clip(repair_utf8(why)), "\n"));
@@ -199,7 +200,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     beast::error_code ignored;
     socket_.native_non_blocking(true, ignored);
     enqueue_raw(std::move(response));
-    conn_ = server_.open(std::move(*admission), shared_from_this(), wire_);
+    conn_ = port_.open(std::move(*admission), shared_from_this(), wire_);
     if (!conn_) {
       begin_close(kClosePolicy, "duplicate connection id");
     } else {
@@ -247,7 +248,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   }
 
   bool origin_allowed(beast::string_view origin) const {
-    const auto& allowed = server_.options().allowed_origins;
+    const auto& allowed = port_.options().allowed_origins;
     if (allowed.empty() || origin.empty()) return true;
     return std::find(allowed.begin(), allowed.end(), std::string_view(origin.data(), origin.size())) !=
            allowed.end();
@@ -312,7 +313,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   void on_message(std::string_view data, bool) override {
     if (!conn_ || closing_) return;
     const LogScope scope(log_throttle_, conn_->id());  // what protobuf says of these bytes is throttled
-    server_.receive(conn_, data);
+    port_.receive(conn_, data);
   }
   void on_ping(std::string_view payload) override {
     if (closing_) return;
@@ -344,12 +345,12 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
 
   // Whether the queue holds the cap or more: the slow-consumer policy applies to the next frame.
   // Under the cap a frame is always taken, so a large one never closes a reader that keeps up.
-  bool over_cap() const { return queue_.charged_bytes() >= server_.options().max_queued_bytes; }
+  bool over_cap() const { return queue_.charged_bytes() >= port_.options().max_queued_bytes; }
 
   void enqueue(Frame frame) {
     if (!conn_ || closing_) return;
     if (over_cap()) {
-      if (server_.options().slow_consumer == SlowConsumerPolicy::kDrop) return server_.count_dropped_frame();
+      if (port_.options().slow_consumer == SlowConsumerPolicy::kDrop) return port_.count_dropped_frame();
       // A slow consumer must not hold memory or delay anyone else: drop what is queued and leave.
       queue_.drop_unstarted();
       return begin_close(kCloseTryAgainLater, "slow consumer");
@@ -418,7 +419,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
 
   void start_close_deadline() {
     close_deadline_ =
-        std::make_unique<net::steady_timer>(socket_.get_executor(), server_.options().close_timeout);
+        std::make_unique<net::steady_timer>(socket_.get_executor(), port_.options().close_timeout);
     close_deadline_->async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec) self->cut();
     });
@@ -444,11 +445,11 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     uint16_t code = 1006;
     if (peer_close_code_ != 0) code = peer_close_code_;
     if (close_code_ != 0) code = close_code_;  // this side decided
-    server_.closed(std::exchange(conn_, nullptr), code);
+    port_.closed(std::exchange(conn_, nullptr), code);
   }
 
   tcp::socket socket_;
-  Server& server_;
+  internal::TransportPort port_;
   const std::shared_ptr<ConnectionCounts> counts_;
   const std::shared_ptr<ws::BufferBudget> budget_;  // before reader_, which charges it
   const std::shared_ptr<const StaticFiles> files_;  // null: no --static, a plain GET is a 400
@@ -481,7 +482,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
 class WebSocketServer::Impl {
  public:
   Impl(Server& server, ListenOptions options)
-      : server_(server), options_(std::move(options)), acceptor_(net::make_strand(ioc_)), heartbeat_(ioc_) {}
+      : port_(server), options_(std::move(options)), acceptor_(net::make_strand(ioc_)), heartbeat_(ioc_) {}
 
   absl::Status start() {
     if (!options_.static_dir.empty()) {
@@ -502,7 +503,7 @@ class WebSocketServer::Impl {
       return absl::UnavailableError("cannot listen on " + options_.address + ":" +
                                     std::to_string(options_.port) + ": " + ec.message());
     }
-    port_ = acceptor_.local_endpoint().port();
+    bound_port_ = acceptor_.local_endpoint().port();
     accept();
     schedule_heartbeat();
     for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { ioc_.run(); });
@@ -518,16 +519,16 @@ class WebSocketServer::Impl {
       accept_retry_.cancel();
     });
     net::post(ioc_, [this] { heartbeat_.cancel(); });
-    server_.shutdown();
+    port_.shutdown();
     auto wait_for_no_connections = [this](std::chrono::milliseconds budget) {
       const auto deadline = std::chrono::steady_clock::now() + budget;
-      while (server_.connection_count() > 0 && std::chrono::steady_clock::now() < deadline) {
+      while (port_.connection_count() > 0 && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
       }
     };
     wait_for_no_connections(drain);
     // Whoever did not finish the close handshake in time is cut off, so no socket outlives stop().
-    server_.terminate_all();
+    port_.terminate_all();
     wait_for_no_connections(std::chrono::milliseconds(500));
     work_.reset();
     ioc_.stop();
@@ -550,7 +551,7 @@ class WebSocketServer::Impl {
     stop(std::chrono::seconds(2));
   }
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return bound_port_; }
 
  private:
   void wake() {
@@ -569,10 +570,10 @@ class WebSocketServer::Impl {
           log(LogLevel::kInfo, "accepting connections again");
         }
         socket.set_option(tcp::no_delay(true), ec);
-        if (const size_t bytes = server_.options().socket_send_buffer_bytes; bytes > 0) {
+        if (const size_t bytes = port_.options().socket_send_buffer_bytes; bytes > 0) {
           socket.set_option(net::socket_base::send_buffer_size(static_cast<int>(bytes)), ec);
         }
-        std::make_shared<Session>(std::move(socket), server_, counts_, budget_, files_)->run();
+        std::make_shared<Session>(std::move(socket), port_, counts_, budget_, files_)->run();
       }
       accept();
     });
@@ -600,21 +601,21 @@ class WebSocketServer::Impl {
   }
 
   void schedule_heartbeat() {
-    const auto interval = server_.options().heartbeat_interval;
+    const auto interval = port_.options().heartbeat_interval;
     if (interval.count() <= 0) return;
     heartbeat_.expires_after(interval);
     heartbeat_.async_wait([this](beast::error_code ec) {
       if (ec) return;
-      server_.heartbeat();
+      port_.heartbeat();
       schedule_heartbeat();
     });
   }
 
-  Server& server_;
+  internal::TransportPort port_;
   ListenOptions options_;
-  const std::shared_ptr<ConnectionCounts> counts_ = std::make_shared<ConnectionCounts>(server_.options());
+  const std::shared_ptr<ConnectionCounts> counts_ = std::make_shared<ConnectionCounts>(port_.options());
   const std::shared_ptr<ws::BufferBudget> budget_ =
-      std::make_shared<ws::BufferBudget>(server_.options().max_inbound_buffered_bytes);
+      std::make_shared<ws::BufferBudget>(port_.options().max_inbound_buffered_bytes);
   std::shared_ptr<const StaticFiles> files_;
   net::io_context ioc_;
   net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(ioc_);
@@ -630,7 +631,7 @@ class WebSocketServer::Impl {
   std::condition_variable woken_cv_;
   bool woken_ = false;  // a handled signal arrived, or stop() began
   std::atomic<bool> stopped_{false};
-  uint16_t port_ = 0;
+  uint16_t bound_port_ = 0;
 };
 
 WebSocketServer::WebSocketServer(Server& server, ListenOptions options)

@@ -1,0 +1,25 @@
+// What crosses the adapter: a superline.channel.ChannelMessage, serialized once per publish. The
+// three things a node publishes are built here only.
+// Thread-safety: free functions, no shared state.
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <cstdint>
+#include <string_view>
+
+#include "superline/adapter.h"
+#include "superline/frame.h"
+
+namespace superline::envelope {
+
+// A client frame for a channel's members (both encodings it carries), skipping `except_conn`;
+// `event_role` names the role whose event it is on a personal channel (empty: shared).
+Envelope frame(std::string_view origin, const EncodedFrame& frame, std::string_view except_conn = {},
+               std::string_view event_role = {});
+// Closes the connection(s) of a personal channel with `code` and `reason`.
+Envelope close(std::string_view origin, uint16_t code, std::string_view reason);
+// A node-to-node event, its payload in protobuf's binary encoding.
+Envelope server_event(std::string_view origin, std::string_view event, const google::protobuf::Message& payload);
+
+}  // namespace superline::envelope

@@ -1,0 +1,74 @@
+#include "server_frames.h"
+
+#include "superline/internal/text.h"
+#include "superline/internal/wire.h"
+#include "superline/status.h"
+
+namespace superline {
+namespace {
+
+// A frame in one wire's encoding only: a reply goes to one connection.
+Frame single(Wire wire, const WireFrame& frame) {
+  auto out = std::make_shared<EncodedFrame>();
+  (wire == Wire::kJson ? out->json : out->binary) = encode_frame(wire, frame);
+  return out;
+}
+
+// A frame of type `t` without payload (JSON "d":null if `null_d`), in both wires.
+Frame constant_frame(std::string_view t, bool null_d) {
+  WireFrame frame;
+  frame.t = t;
+  auto out = std::make_shared<EncodedFrame>();
+  out->binary = encode_frame(Wire::kProtobuf, frame);
+  frame.has_d = null_d;
+  frame.d = "null";
+  out->json = encode_frame(Wire::kJson, frame);
+  return out;
+}
+
+}  // namespace
+
+bool is_unexpected(const absl::Status& status) { return error_code(status) == kInternal && !has_wire_code(status); }
+
+const Frame& env_frame() {
+  static const Frame frame = constant_frame("env", /*null_d=*/true);
+  return frame;
+}
+
+const Frame& ping_frame() {
+  static const Frame frame = constant_frame("ping", /*null_d=*/false);
+  return frame;
+}
+
+Frame error_frame(Wire wire, std::string_view id, const absl::Status& status) {
+  WireFrame frame;
+  frame.t = "err";
+  frame.i = id;
+  frame.code = error_code(status);
+  if (frame.code == kValidation) {
+    // super-line's shape on JSON: the detail in "d"; the binary wire's ERR has it in the message.
+    if (wire == Wire::kJson) {
+      frame.m = "Validation failed";
+      frame.d = R"([{"message":)";
+      append_json_string(frame.d, std_view(status.message()));
+      frame.d += "}]";
+      frame.has_d = true;
+    } else {
+      frame.m = cat("Validation failed: ", std_view(status.message()));
+    }
+  } else {
+    frame.m = is_unexpected(status) ? "Internal server error" : std::string(std_view(status.message()));
+  }
+  return single(wire, frame);
+}
+
+Frame reply_frame(Wire wire, std::string_view id, const google::protobuf::Message* value) {
+  WireFrame frame;
+  frame.t = "res";
+  frame.i = id;
+  frame.has_d = value != nullptr || wire == Wire::kJson;
+  if (value) frame.d = encode_payload(wire, *value);
+  return single(wire, frame);
+}
+
+}  // namespace superline

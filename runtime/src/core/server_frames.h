@@ -1,0 +1,24 @@
+// The frames the server itself writes to a client: answers (res, err) to one connection in its
+// own wire, and the constant env and ping frames, encoded once per process in both wires.
+// Thread-safety: free functions; the constant frames are immutable once made.
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "superline/frame.h"
+
+namespace superline {
+
+Frame error_frame(Wire wire, std::string_view id, const absl::Status& status);
+// The answer to a request (`value`) or a subscription (null: JSON "d":null, no payload in binary).
+Frame reply_frame(Wire wire, std::string_view id, const google::protobuf::Message* value);
+const Frame& env_frame();
+const Frame& ping_frame();
+
+// Statuses whose text is for the server's log only: an unexpected failure must not leak detail.
+bool is_unexpected(const absl::Status& status);
+
+}  // namespace superline

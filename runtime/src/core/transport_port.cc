@@ -1,0 +1,146 @@
+// The transport's side of the server: a connection's admission and lifetime, and its inbound
+// frames up to the dispatcher.
+#include "superline/internal/transport_port.h"
+
+#include <exception>
+
+#include "channel_registry.h"
+#include "channels.h"
+#include "connection_registry.h"
+#include "dispatcher.h"
+#include "random_id.h"
+#include "server_frames.h"
+#include "server_hooks.h"
+#include "superline/internal/text.h"
+#include "superline/internal/wire.h"
+#include "superline/status.h"
+
+namespace superline::internal {
+
+absl::StatusOr<Admission> TransportPort::authenticate(const Handshake& handshake) const {
+  const ServerHooks& hooks = *server_.hooks_;
+  if (!hooks.authenticator) return Admission{};
+  absl::StatusOr<Admission> admission;
+  try {
+    admission = hooks.authenticator(handshake);
+  } catch (const std::exception& e) {
+    return absl::UnauthenticatedError(e.what());
+  } catch (...) {
+    return absl::UnauthenticatedError("authenticator threw");
+  }
+  const ContractInfo& contract = server_.contract_;
+  if (admission.ok() && (admission->role < 0 || admission->role >= static_cast<int>(contract.roles.size()))) {
+    const absl::Status wrong = absl::InternalError(
+        cat("authenticator returned role index ", admission->role, ", not a role of contract ", contract.name));
+    hooks.report(wrong, {"connection", "authenticate", {}});
+    return wrong;
+  }
+  return admission;
+}
+
+std::shared_ptr<Conn> TransportPort::open(Admission admission, std::shared_ptr<Outbox> outbox, Wire wire) {
+  const int role = admission.role;
+  std::string id = admission.conn_id.empty() ? random_uuid() : std::move(admission.conn_id);
+  auto conn = std::make_shared<Conn>(std::move(id), role, server_.contract_.roles[static_cast<size_t>(role)],
+                                     std::move(admission.ctx), std::move(admission.user_id), std::move(outbox), wire,
+                                     server_.options_.max_outbound_message_bytes);
+  if (!server_.conns_->add(conn)) return nullptr;  // duplicate id
+  conn->send(env_frame());                        // super-line clients resolve env.ready on it
+  // Personal channels, so to_conn/to_user reach this connection from any node.
+  server_.channels_->join(conn, channels::conn(conn->id()), nullptr);
+  if (!conn->user_id().empty()) server_.channels_->join(conn, channels::user(conn->user_id()), nullptr);
+  if (Presence* presence = server_.adapter_->presence()) presence->add(server_.node_id_, conn->id(), conn->user_id());
+  const ServerHooks& hooks = *server_.hooks_;
+  if (hooks.on_connection) {
+    try {
+      hooks.on_connection(*conn);
+    } catch (const std::exception& e) {
+      hooks.report(absl::InternalError(e.what()), {"connection", "on_connection", conn->id()});
+    }
+  }
+  return conn;
+}
+
+void TransportPort::closed(const std::shared_ptr<Conn>& conn, uint16_t code) {
+  if (!server_.conns_->remove(*conn)) return;
+  server_.channels_->leave_all(*conn);
+  if (Presence* presence = server_.adapter_->presence())
+    presence->remove(server_.node_id_, conn->id(), conn->user_id());
+  const ServerHooks& hooks = *server_.hooks_;
+  if (hooks.on_disconnect) {
+    try {
+      hooks.on_disconnect(*conn, code);
+    } catch (const std::exception& e) {
+      hooks.report(absl::InternalError(e.what()), {"disconnect", "on_disconnect", conn->id()});
+    }
+  }
+}
+
+void TransportPort::receive(const std::shared_ptr<Conn>& conn, std::string_view data) {
+  absl::StatusOr<WireFrame> frame = parse_frame(conn->wire(), data);
+  if (!frame.ok()) return send_error(*conn, {}, error(kBadRequest, std_view(frame.status().message())));
+  const ServerOptions& options = server_.options_;
+  const std::string& t = frame->t;
+  if (options.max_requests_per_second > 0 && (t == "req" || t == "cev" || t == "sub")) {
+    if (!conn->take_token(options.max_requests_per_second)) {
+      if (++conn->refused_in_a_row_ >= options.rate_limit_close_after) {
+        return conn->close(kClosePolicy, "rate limit exceeded");
+      }
+      if (t == "cev") return;  // no reply to send
+      return send_error(*conn, frame->i, error(kRateLimited, "Rate limit exceeded"));
+    }
+    conn->refused_in_a_row_ = 0;
+  }
+  Dispatcher& dispatcher = *server_.dispatcher_;
+  if (t == "req") {
+    if (frame->i.empty()) return send_error(*conn, {}, error(kBadRequest, "req without \"i\""));
+    if (frame->m.empty()) return send_error(*conn, frame->i, error(kBadRequest, "req without \"m\""));
+    return dispatcher.request(conn, frame->i, frame->m, frame->d);
+  }
+  if (t == "cev") {
+    if (frame->m.empty()) return send_error(*conn, {}, error(kBadRequest, "cev without \"m\""));
+    return dispatcher.client_event(conn, frame->m, frame->d);
+  }
+  if (t == "sub") {
+    if (frame->i.empty()) return send_error(*conn, {}, error(kBadRequest, "sub without \"i\""));
+    if (frame->c.empty()) return send_error(*conn, frame->i, error(kBadRequest, "sub without \"c\""));
+    return dispatcher.subscribe(conn, frame->i, frame->c);
+  }
+  if (t == "unsub") return dispatcher.unsubscribe(conn, frame->c);
+  if (t == "pong") {
+    conn->missed_pongs_.store(0);
+    return;
+  }
+  if (t == "ping") return;  // super-line's server ignores client pings too
+  send_error(*conn, frame->i, error(kBadRequest, cat("unknown frame type \"", clip(t), "\"")));
+}
+
+void TransportPort::heartbeat() {
+  const ServerOptions& options = server_.options_;
+  if (Presence* presence = server_.adapter_->presence())
+    presence->beat(server_.node_id_, options.node_name, options.presence_ttl);
+  for (const auto& conn : server_.conns_->snapshot()) {
+    if (conn->missed_pongs_.load() >= options.max_missed_pongs) {
+      if (auto outbox = conn->outbox_.lock()) outbox->terminate();
+      continue;
+    }
+    conn->missed_pongs_.fetch_add(1);
+    conn->send(ping_frame());
+  }
+}
+
+void TransportPort::shutdown() {
+  // Leave the cluster's view at once rather than after the liveness TTL.
+  if (Presence* presence = server_.adapter_->presence()) presence->clear_node(server_.node_id_);
+  for (const auto& conn : server_.conns_->snapshot()) conn->close(kCloseGoingAway, "server shutting down");
+}
+
+void TransportPort::terminate_all() {
+  for (const auto& conn : server_.conns_->snapshot()) {
+    if (auto outbox = conn->outbox_.lock()) outbox->terminate();
+  }
+}
+
+void TransportPort::count_dropped_frame() { server_.dropped_frames_.fetch_add(1, std::memory_order_relaxed); }
+
+}  // namespace superline::internal
