@@ -6,7 +6,8 @@
 set -euo pipefail
 
 packages=(protobuf-compiler libprotobuf-dev libprotoc-dev libboost1.81-dev libhiredis-dev libabsl-dev
-          libgtest-dev libgmock-dev libbenchmark-dev redis-server cmake ninja-build g++ ccache pkg-config "$@")
+          libgtest-dev libgmock-dev libbenchmark-dev redis-server cmake ninja-build g++ ccache pkg-config
+          prometheus "$@")  # prometheus: promtool checks /metrics, and a real server scrapes it in a test
 
 missing=()
 for p in "${packages[@]}"; do

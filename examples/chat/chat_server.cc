@@ -1,7 +1,11 @@
 // chat_server --port P [--redis redis://H:P] [--node NAME] [--heartbeat-ms N] [--presence-ttl-ms N]
 //             [--threads N] [--stats-ms N] [--max-inbound-buffered-mb N] [--static DIR]
+//             [--admin-port P] [--log-format text|json] [--drain-ms N]
 // Serves the chat contract on ws://127.0.0.1:P/?role=user|agent&name=NAME. Without --redis it runs on
-// the in-memory adapter; with it, nodes sharing one Redis form a cluster. Prints "listening on 127.0.0.1:<port>" once ready; stops on SIGINT/SIGTERM.
+// the in-memory adapter; with it, nodes sharing one Redis form a cluster. --admin-port serves
+// /metrics, /health and /ready on 127.0.0.1:P (0: a free port). Prints "listening on
+// 127.0.0.1:<port>" (and "admin on 127.0.0.1:<port>") once ready; on SIGINT/SIGTERM drains for
+// --drain-ms (default 2000) and stops.
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -21,7 +25,7 @@ int usage(const std::string& problem) {
   std::cerr << "chat_server: " << problem << "\n"
             << "usage: chat_server --port P [--redis redis://H:P] [--node NAME] [--heartbeat-ms N] "
                "[--presence-ttl-ms N] [--threads N] [--stats-ms N] [--max-inbound-buffered-mb N] "
-               "[--static DIR]\n";
+               "[--static DIR] [--admin-port P] [--log-format text|json] [--drain-ms N]\n";
   return 2;
 }
 
@@ -33,6 +37,7 @@ int main(int argc, char** argv) {
   bool have_port = false;
   std::string redis_url;
   std::chrono::milliseconds stats_period(2000);
+  std::chrono::milliseconds drain(2000);
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (i + 1 >= argc) return usage("missing value for " + std::string(flag));
@@ -64,6 +69,21 @@ int main(int argc, char** argv) {
       options.max_inbound_buffered_bytes = static_cast<size_t>(number) << 20;
     } else if (flag == "--static") {
       listen.static_dir = value;
+    } else if (flag == "--admin-port") {
+      if (!absl::SimpleAtoi(value, &number) || number < 0 || number > 65535) return usage("bad --admin-port " + value);
+      options.admin.enabled = true;
+      options.admin.port = static_cast<uint16_t>(number);
+    } else if (flag == "--log-format") {
+      if (value == "json") {
+        options.log = superline::json_log_sink();
+      } else if (value == "text") {
+        options.log = superline::text_log_sink();
+      } else {
+        return usage("bad --log-format " + value + " (text or json)");
+      }
+    } else if (flag == "--drain-ms") {
+      if (!absl::SimpleAtoi(value, &number) || number < 0) return usage("bad --drain-ms " + value);
+      drain = std::chrono::milliseconds(number);
     } else {
       return usage("unknown flag " + std::string(flag));
     }
@@ -76,6 +96,7 @@ int main(int argc, char** argv) {
     if (!url.ok()) return usage(std::string(url.status().message()));
     superline::RedisOptions redis;
     redis.url = *url;
+    redis.log = options.log;  // one log for the whole node
     auto connected = superline::RedisAdapter::connect(redis);
     if (!connected.ok()) {
       std::cerr << "chat_server: " << connected.status().message() << "\n";
@@ -87,9 +108,6 @@ int main(int argc, char** argv) {
   chat::ChatApp app(stats_period);
   chat::ChatServer server(app, options, adapter);
   chat::configure(server, app);
-  server.on_error([](const absl::Status& status, const superline::ErrorInfo& info) {
-    std::cerr << "chat_server: " << info.kind << " " << info.name << ": " << status << "\n";
-  });
   superline::WebSocketServer transport(server, listen);
   if (absl::Status started = transport.start(); !started.ok()) {
     std::cerr << "chat_server: " << started.message() << "\n";
@@ -98,6 +116,9 @@ int main(int argc, char** argv) {
   transport.handle_signals();
   std::cout << "listening on " << listen.address << ":" << transport.port() << " node "
             << server.core().node_name() << std::endl;
+  if (transport.admin_port() != 0) {
+    std::cout << "admin on " << options.admin.address << ":" << transport.admin_port() << std::endl;
+  }
   if (!listen.static_dir.empty()) {
     std::cout << "serving " << listen.static_dir << " at http://" << listen.address << ":" << transport.port()
               << "/" << std::endl;
@@ -111,7 +132,7 @@ int main(int argc, char** argv) {
     std::unique_lock<std::mutex> lock(mu);
     while (!stopping.wait_for(lock, stats_period, [&] { return stopped; })) app.emit_stats();
   });
-  transport.wait();
+  transport.wait(drain);
   {
     std::lock_guard<std::mutex> lock(mu);
     stopped = true;

@@ -365,12 +365,12 @@ TEST(PresenceAfterPartition, EqualsTheLiveConnections) {
   ASSERT_TRUE(eventually([&] { return redis.command({"HLEN", "sl:conns:" + id}) == std::vector<std::string>{"2"}; }));
 
   redis.freeze();  // the node can no longer reach Redis, which keeps its data
-  ASSERT_TRUE(eventually([&] { return count(node.stderr_text(), "degraded") == 1; }, 10s)) << node.stderr_text();
+  ASSERT_TRUE(eventually([&] { return count(node.stderr_text(), "Redis degraded") == 1; }, 10s)) << node.stderr_text();
   const int fds = open_fds(node.pid());
   leaves.reset();  // closes while the node is cut off
   ASSERT_TRUE(eventually([&] { return open_fds(node.pid()) == fds - 1; }));
   redis.thaw();
-  ASSERT_TRUE(eventually([&] { return count(node.stderr_text(), ": connected") == 2; }, 10s)) << node.stderr_text();
+  ASSERT_TRUE(eventually([&] { return count(node.stderr_text(), "Redis connected") == 2; }, 10s)) << node.stderr_text();
 
   EXPECT_TRUE(eventually([&] { return redis.command({"HLEN", "sl:conns:" + id}) == std::vector<std::string>{"1"}; }));
   EXPECT_TRUE(redis.command({"SMEMBERS", "sl:user:leaves"}).empty());
@@ -469,11 +469,11 @@ TEST(SubscribeDuringOutage, IsAnsweredAtOnceAndLiveAfterwards) {
   ChatServerProcess node({"--redis", redis.url()}, 0, {.capture_stderr = true});
   auto alice = user(node, "alice");
   redis.kill();
-  ASSERT_TRUE(eventually([&] { return count(node.stderr_text(), "degraded") == 1; }, 10s));
+  ASSERT_TRUE(eventually([&] { return count(node.stderr_text(), "Redis degraded") == 1; }, 10s));
   alice->send(R"({"t":"sub","i":1,"c":"presence"})");
   EXPECT_EQ(alice->read(3s), R"({"t":"res","i":1,"d":null})");
   redis.restart();
-  ASSERT_TRUE(eventually([&] { return count(node.stderr_text(), ": connected") == 2; }, 10s));
+  ASSERT_TRUE(eventually([&] { return count(node.stderr_text(), "Redis connected") == 2; }, 10s));
   ASSERT_TRUE(eventually([&] { return subscribers(redis, "t:shared:presence") == 1; }));
   auto bob = user(node, "bob");
   bob->request("join", R"({"room":"lobby"})");

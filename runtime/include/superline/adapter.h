@@ -6,6 +6,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,15 @@ class Adapter {
   virtual void publish(const std::string& channel, Envelope envelope) = 0;
   // The cluster's presence directory, or null if this adapter keeps none.
   virtual Presence* presence() { return nullptr; }
+
+  // What readiness and /metrics say of the adapter. An in-process adapter is always connected.
+  struct Stats {
+    bool connected = true;             // false while its broker cannot be reached (publishes are lost)
+    uint64_t dropped_publishes = 0;    // lost while not connected
+    uint64_t reconnects = 0;           // times it came back after losing its broker
+    uint64_t presence_sweeps = 0;      // presence queries that swept what dead nodes left
+  };
+  virtual Stats stats() const { return {}; }
 };
 
 // The handler slot of an Adapter implementation: calls run without holding a lock, and clearing

@@ -21,6 +21,7 @@
 #include "superline/close_codes.h"
 #include "superline/contract.h"
 #include "superline/frame.h"
+#include "superline/log.h"
 #include "superline/status.h"
 
 namespace superline {
@@ -38,13 +39,16 @@ class Outbox {
   virtual void close(uint16_t code, std::string_view reason) = 0;
   // Drops the connection without a close handshake (a peer that stopped answering pings).
   virtual void terminate() = 0;
+  // Memory its write queue holds now (for Server::stats; approximate while it changes).
+  virtual std::size_t queued_bytes() const { return 0; }
 };
 
 class Conn : public std::enable_shared_from_this<Conn> {
  public:
   // Frames over `max_outbound_bytes` in this connection's wire are never sent to it.
   Conn(std::string id, int role, std::string_view role_name, std::any ctx, std::string user_id,
-       std::weak_ptr<Outbox> outbox, Wire wire = Wire::kJson, std::size_t max_outbound_bytes = SIZE_MAX);
+       std::weak_ptr<Outbox> outbox, Wire wire = Wire::kJson, std::size_t max_outbound_bytes = SIZE_MAX,
+       const LogSink* log = nullptr);
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;
 
@@ -78,6 +82,11 @@ class Conn : public std::enable_shared_from_this<Conn> {
     if (auto outbox = outbox_.lock()) outbox->send(std::move(frame));
   }
   std::size_t max_outbound_bytes() const { return max_outbound_bytes_; }
+  // What the transport holds for this connection now, not yet written.
+  std::size_t queued_bytes() const {
+    auto outbox = outbox_.lock();
+    return outbox ? outbox->queued_bytes() : 0;
+  }
   void close(uint16_t code = kCloseNormal, std::string_view reason = {}) {
     if (auto outbox = outbox_.lock()) outbox->close(code, reason);
   }
@@ -103,6 +112,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   const std::weak_ptr<Outbox> outbox_;
   const Wire wire_;
   const std::size_t max_outbound_bytes_;
+  const LogSink* const log_;  // the server's; null: the default
   const std::chrono::system_clock::time_point connected_at_;
   std::atomic<int> missed_pongs_{0};
 

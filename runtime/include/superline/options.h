@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "superline/log.h"
+
 namespace superline {
 
 // What happens to a frame for a connection whose queue already holds max_queued_bytes.
@@ -17,6 +19,15 @@ enum class SlowConsumerPolicy {
 };
 // Under either policy a pong that finds the queue at its cap closes the connection with 1013: a
 // peer that keeps pinging without reading what it is sent is not a reader worth keeping.
+
+struct AdminOptions {
+  bool enabled = false;
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;  // 0: any free port; WebSocketServer::admin_port() tells which
+  // Also answer GET /metrics, /health and /ready on the public WebSocket port (they are never
+  // served there otherwise). For a deployment whose probes can reach only that port.
+  bool on_public_port = false;
+};
 
 struct ServerOptions {
   // This node's name in logs and cluster views; default: the first 8 characters of the node id.
@@ -86,6 +97,12 @@ struct ServerOptions {
   // Requests and client events waiting for a pool thread; past it a request is answered BUSY and
   // a client event dropped (and reported).
   std::size_t max_queued_handlers = 10'000;
+  // Where the runtime's log records go (superline/log.h). Empty: text_log_sink(), one line each on
+  // stderr.
+  LogSink log;
+  // The admin listener: GET /metrics (Prometheus text), /health and /ready, on its own address and
+  // port so operators can reach what clients cannot. Off by default.
+  AdminOptions admin;
 };
 
 }  // namespace superline

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "superline/adapter.h"
+#include "superline/log.h"
 
 namespace superline {
 
@@ -40,6 +41,8 @@ struct RedisOptions {
   // a reconnect within 1 s of Redis coming back.
   std::chrono::milliseconds reconnect_min{50};
   std::chrono::milliseconds reconnect_max{800};
+  // Where the adapter's log records go (health changes, Redis's refusals). Empty: text on stderr.
+  LogSink log;
 };
 
 enum class RedisHealth {
@@ -60,7 +63,8 @@ class RedisAdapter final : public Adapter {
   Presence* presence() override;
 
   RedisHealth health() const;
-  // Called on every change of health (also logged, once per change, to stderr).
+  Stats stats() const override;
+  // Called on every change of health (also logged, once per change, to RedisOptions::log).
   void on_health(std::function<void(RedisHealth)> hook);
   // Publishes dropped because the publish connection was down.
   uint64_t dropped_publishes() const;

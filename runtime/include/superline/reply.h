@@ -6,6 +6,7 @@
 #include <google/protobuf/message.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -14,10 +15,12 @@
 
 #include "absl/status/status.h"
 #include "superline/conn.h"
+#include "superline/contract.h"
 
 namespace superline {
 
 struct ServerHooks;
+class Metrics;
 
 namespace internal {
 
@@ -32,15 +35,21 @@ class PendingReply {
 
   void reply(const google::protobuf::Message& value);
   void fail(const absl::Status& error);
+  // Counts the answer in `metrics`, by method and code, with the time from now until it.
+  void measure(Metrics* metrics, const MethodInfo* method);
 
  private:
   bool claim() { return !done_.exchange(true); }
+  void answered(std::string_view code) const;
 
   const ServerHooks* const hooks_;  // where an unexpected failure is reported
   const std::weak_ptr<Conn> conn_;
   const std::string request_id_;  // the request's "i", as the client wrote it
   const std::string method_;
   std::atomic<bool> done_{false};
+  Metrics* metrics_ = nullptr;
+  const MethodInfo* method_info_ = nullptr;
+  std::chrono::steady_clock::time_point started_;
 };
 
 }  // namespace internal

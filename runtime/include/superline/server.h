@@ -7,6 +7,7 @@
 
 #include <any>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -28,6 +29,7 @@
 #include "superline/presence.h"
 #include "superline/reply.h"
 #include "superline/room.h"
+#include "superline/stats.h"
 
 namespace boost::asio {
 class thread_pool;
@@ -41,6 +43,7 @@ class ChannelRegistry;
 class ClusterBus;
 class Delivery;
 class Dispatcher;
+class Metrics;
 namespace internal {
 class TransportPort;
 }
@@ -159,6 +162,10 @@ class Server {
   std::uint64_t dropped_outside_surface() const;
   std::vector<std::shared_ptr<Conn>> connections() const;
 
+  // Where the server is in its life and what it has done: the figures of /metrics, /health and
+  // /ready (the admin listener, ServerOptions::admin).
+  ServerStats stats() const;
+
  private:
   friend class Room;
   friend class internal::TransportPort;
@@ -174,9 +181,12 @@ class Server {
   const std::string node_id_;
   const std::shared_ptr<Adapter> adapter_;
   std::atomic<uint64_t> dropped_frames_{0};
+  std::atomic<ServingState> state_{ServingState::kStarting};  // set by the transport
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   // The parts, each with one job; declared in the order they depend on each other, so the
   // dispatcher (whose pool may still run handlers) goes first.
   std::unique_ptr<ServerHooks> hooks_;
+  std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<ConnectionRegistry> conns_;
   std::unique_ptr<ChannelRegistry> channels_;
   std::unique_ptr<ClusterBus> bus_;

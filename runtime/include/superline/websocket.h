@@ -38,14 +38,16 @@ class WebSocketServer {
   // Binds, listens and starts the I/O threads.
   absl::Status start();
   uint16_t port() const;
+  // The admin listener's port (ServerOptions::admin); 0 when it is off.
+  uint16_t admin_port() const;
   // Stops accepting, closes every connection with 1001, waits up to `drain` for them to finish,
-  // then stops the I/O threads.
+  // then stops the I/O threads. /ready answers 503 from the start of the drain.
   void stop(std::chrono::milliseconds drain = std::chrono::seconds(2));
   // From now on SIGINT and SIGTERM end wait(). Call it before announcing readiness, so an early
   // signal is not the process's default death.
   void handle_signals();
-  // Blocks until a handled signal arrives or stop() is called, then stops (draining for 2 s).
-  void wait();
+  // Blocks until a handled signal arrives or stop() is called, then stops, draining for `drain`.
+  void wait(std::chrono::milliseconds drain = std::chrono::seconds(2));
 
  private:
   class Impl;

@@ -10,7 +10,6 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <csignal>
-#include <iostream>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -21,6 +20,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "superline/rendezvous.h"
+#include "superline/internal/log.h"
 #include "superline/internal/text.h"
 
 namespace superline {
@@ -261,6 +261,15 @@ class RedisAdapter::Impl {
     health_hook_ = std::move(hook);
   }
   uint64_t dropped() const { return dropped_.load(); }
+  Adapter::Stats stats() const {
+    Adapter::Stats out;
+    out.connected = health() == RedisHealth::kConnected;
+    out.dropped_publishes = dropped_.load();
+    out.reconnects = reconnects_.load();
+    out.presence_sweeps = sweeps_.load();
+    return out;
+  }
+  std::string address() const { return cat(options_.url.host, ":", options_.url.port); }
 
   // ---- Presence (any thread; runs on the I/O thread) ----
 
@@ -308,6 +317,7 @@ class RedisAdapter::Impl {
     void topology(std::function<void(absl::StatusOr<std::vector<NodePresence>>)> done) override {
       net::post(impl_.ioc_, [this, done = std::move(done)]() mutable {
         if (!impl_.pub_.ready) return done(absl::UnavailableError("Redis is unreachable"));
+        impl_.sweeps_.fetch_add(1);  // the script drops dead nodes as it goes
         command(impl_.pub_.ctx, {"EVAL", kTopologyScript, "0"}, [done = std::move(done)](redisReply* r) {
           if (r == nullptr || r->type != REDIS_REPLY_ARRAY)
             return done(absl::UnavailableError("presence query failed"));
@@ -324,6 +334,7 @@ class RedisAdapter::Impl {
     void is_online(std::string_view user, std::function<void(absl::StatusOr<bool>)> done) override {
       net::post(impl_.ioc_, [this, user = std::string(user), done = std::move(done)]() mutable {
         if (!impl_.pub_.ready) return done(absl::UnavailableError("Redis is unreachable"));
+        impl_.sweeps_.fetch_add(1);  // and this one a user's entries on dead nodes
         command(impl_.pub_.ctx, {"EVAL", kOnlineScript, "0", user}, [done = std::move(done)](redisReply* r) {
           if (r == nullptr || r->type != REDIS_REPLY_INTEGER)
             return done(absl::UnavailableError("presence query failed"));
@@ -504,8 +515,10 @@ class RedisAdapter::Impl {
   static void on_setup_reply(redisAsyncContext*, void* r, void* self) {
     auto* reply = static_cast<redisReply*>(r);
     if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
-      static_cast<Impl*>(self)->last_error_ = std::string(reply->str, reply->len);
-      std::cerr << "superline redis: " << std::string(reply->str, reply->len) << std::endl;
+      auto* impl = static_cast<Impl*>(self);
+      impl->last_error_ = std::string(reply->str, reply->len);
+      log(impl->options_.log, LogLevel::kError, "Redis refused the connection's setup",
+          {{"redis", impl->address()}, {"error", impl->last_error_}});
     }
   }
 
@@ -560,10 +573,14 @@ class RedisAdapter::Impl {
       if (first && now == RedisHealth::kDegraded) return;  // still starting: not a change
     }
     state_cv_.notify_all();
-    std::cerr << "superline redis " << options_.url.host << ":" << options_.url.port << ": "
-              << (now == RedisHealth::kConnected ? "connected" : "degraded")
-              << (now == RedisHealth::kDegraded && !last_error_.empty() ? " (" + last_error_ + ")" : "")
-              << std::endl;
+    if (now == RedisHealth::kConnected) {
+      if (was_connected_) reconnects_.fetch_add(1);
+      was_connected_ = true;
+      log(options_.log, LogLevel::kInfo, "Redis connected", {{"redis", address()}});
+    } else {
+      log(options_.log, LogLevel::kWarning, "Redis degraded: publishes are dropped until it is back",
+          {{"redis", address()}, {"error", last_error_}});
+    }
     if (hook) hook(now);
   }
 
@@ -612,6 +629,9 @@ class RedisAdapter::Impl {
   bool reported_ = false;
   std::function<void(RedisHealth)> health_hook_;
   std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint64_t> reconnects_{0};
+  std::atomic<uint64_t> sweeps_{0};
+  bool was_connected_ = false;  // I/O thread only
 };
 
 void RedisLink::arm() {
@@ -663,6 +683,7 @@ void RedisAdapter::publish(const std::string& channel, Envelope envelope) {
 RedisHealth RedisAdapter::health() const { return impl_->health(); }
 void RedisAdapter::on_health(std::function<void(RedisHealth)> hook) { impl_->on_health(std::move(hook)); }
 uint64_t RedisAdapter::dropped_publishes() const { return impl_->dropped(); }
+Adapter::Stats RedisAdapter::stats() const { return impl_->stats(); }
 Presence* RedisAdapter::presence() { return impl_->presence(); }
 
 }  // namespace superline

@@ -8,7 +8,7 @@
 namespace superline {
 
 Conn::Conn(std::string id, int role, std::string_view role_name, std::any ctx, std::string user_id,
-           std::weak_ptr<Outbox> outbox, Wire wire, std::size_t max_outbound_bytes)
+           std::weak_ptr<Outbox> outbox, Wire wire, std::size_t max_outbound_bytes, const LogSink* log)
     : id_(std::move(id)),
       role_(role),
       role_name_(role_name),
@@ -17,13 +17,14 @@ Conn::Conn(std::string id, int role, std::string_view role_name, std::any ctx, s
       outbox_(std::move(outbox)),
       wire_(wire),
       max_outbound_bytes_(max_outbound_bytes),
+      log_(log),
       connected_at_(std::chrono::system_clock::now()) {}
 
 void Conn::refuse_oversize(const EncodedFrame& frame) const {
   static KindThrottle throttle;
-  log_throttled(throttle, LogLevel::kWarning,
-                cat("dropped a ", frame.in(wire_).size(), "-byte frame for connection ", clip(id_), ": over its ",
-                    max_outbound_bytes_, "-byte outbound limit"));
+  log_throttled(throttle, log_ ? *log_ : default_log_sink(), LogLevel::kWarning,
+                "dropped a frame over the connection's outbound limit",
+                {{"conn", clip(id_)}, {"bytes", cat(frame.in(wire_).size())}, {"limit", cat(max_outbound_bytes_)}});
 }
 
 bool Conn::take_token(double per_second) {

@@ -18,13 +18,14 @@ uint16_t usable_close_code(uint32_t code) {
 }  // namespace
 
 Delivery::Delivery(const ContractInfo& contract, const ServerOptions& options, std::string node_id,
-                   ChannelRegistry& channels, ClusterBus& bus, const ServerHooks& hooks)
+                   ChannelRegistry& channels, ClusterBus& bus, const ServerHooks& hooks, Metrics& metrics)
     : contract_(contract),
       options_(options),
       node_id_(std::move(node_id)),
       channels_(channels),
       bus_(bus),
-      hooks_(hooks) {}
+      hooks_(hooks),
+      metrics_(metrics) {}
 
 void Delivery::deliver(std::string_view channel, const Envelope& envelope) {
   channel::ChannelMessage message;
@@ -63,9 +64,13 @@ void Delivery::deliver(std::string_view channel, const Envelope& envelope) {
                                                           clip(message.origin()), ": ", std_view(fits.message()))),
                          {"channel", channel, {}});
   }
+  std::size_t delivered = 0;
   for (const auto& conn : recipients.members) {
-    if (in_surface(*conn, message.event_role(), message.origin())) conn->send(frame);
+    if (!in_surface(*conn, message.event_role(), message.origin())) continue;
+    conn->send(frame);
+    ++delivered;
   }
+  metrics_.delivered(delivered);
 }
 
 bool Delivery::in_surface(const Conn& conn, std::string_view event_role, std::string_view from) {

@@ -16,6 +16,7 @@
 #include "superline/adapter.h"
 #include "superline/conn.h"
 #include "superline/contract.h"
+#include "superline/internal/metrics.h"
 #include "superline/options.h"
 
 namespace superline {
@@ -23,7 +24,7 @@ namespace superline {
 class Delivery {
  public:
   Delivery(const ContractInfo& contract, const ServerOptions& options, std::string node_id,
-           ChannelRegistry& channels, ClusterBus& bus, const ServerHooks& hooks);
+           ChannelRegistry& channels, ClusterBus& bus, const ServerHooks& hooks, Metrics& metrics);
 
   // The adapter's message handler.
   void deliver(std::string_view channel, const Envelope& envelope);
@@ -40,6 +41,7 @@ class Delivery {
   ChannelRegistry& channels_;
   ClusterBus& bus_;
   const ServerHooks& hooks_;
+  Metrics& metrics_;
   std::atomic<std::uint64_t> dropped_outside_surface_{0};
 };
 

@@ -15,12 +15,13 @@ void send_error(Conn& conn, std::string_view id, const absl::Status& status) {
 }
 
 Dispatcher::Dispatcher(const ContractInfo& contract, const ServerOptions& options, Server::Dispatch dispatch,
-                       const ServerHooks& hooks, ChannelRegistry& channels)
+                       const ServerHooks& hooks, ChannelRegistry& channels, Metrics& metrics)
     : contract_(contract),
       options_(options),
       dispatch_(std::move(dispatch)),
       hooks_(hooks),
       channels_(channels),
+      metrics_(metrics),
       surfaces_(contract.roles.size()),
       pool_(static_cast<std::size_t>(std::max(1, options.handler_threads))) {
   for (const MethodInfo& m : contract_.methods) {
@@ -40,9 +41,11 @@ const MethodInfo* Dispatcher::resolve(int role, std::string_view name) const {
 }
 
 absl::StatusOr<internal::Inbound> Dispatcher::decode(const std::shared_ptr<Conn>& conn, MethodKind kind,
-                                                     std::string_view name, std::string_view data) const {
-  const MethodInfo* method = resolve(conn->role(), name);
-  if (method == nullptr || method->kind != kind) return error(kNotFound, cat("Unknown message: ", clip(name)));
+                                                     std::string_view name, std::string_view data,
+                                                     const MethodInfo*& method) const {
+  method = resolve(conn->role(), name);
+  if (method != nullptr && method->kind != kind) method = nullptr;
+  if (method == nullptr) return error(kNotFound, cat("Unknown message: ", clip(name)));
   internal::Inbound inbound;
   inbound.dispatch = method->dispatch;
   inbound.conn = conn;
@@ -55,14 +58,21 @@ absl::StatusOr<internal::Inbound> Dispatcher::decode(const std::shared_ptr<Conn>
 
 void Dispatcher::request(const std::shared_ptr<Conn>& conn, std::string_view id, std::string_view name,
                          std::string_view data) {
-  absl::StatusOr<internal::Inbound> inbound = decode(conn, MethodKind::kRequest, name, data);
-  if (!inbound.ok()) return send_error(*conn, id, inbound.status());
+  const MethodInfo* method = nullptr;
+  absl::StatusOr<internal::Inbound> inbound = decode(conn, MethodKind::kRequest, name, data, method);
+  if (!inbound.ok()) {
+    metrics_.request_answered(method, error_code(inbound.status()), -1);
+    return send_error(*conn, id, inbound.status());
+  }
   inbound->pending = std::make_shared<internal::PendingReply>(&hooks_, conn, std::string(id), name);
+  inbound->pending->measure(&metrics_, method);
   run(*std::move(inbound), name);
 }
 
 void Dispatcher::client_event(const std::shared_ptr<Conn>& conn, std::string_view name, std::string_view data) {
-  absl::StatusOr<internal::Inbound> inbound = decode(conn, MethodKind::kClientEvent, name, data);
+  const MethodInfo* method = nullptr;
+  absl::StatusOr<internal::Inbound> inbound = decode(conn, MethodKind::kClientEvent, name, data, method);
+  metrics_.client_event(method);
   if (!inbound.ok()) return send_error(*conn, {}, inbound.status());  // no id: a client event has no reply
   run(*std::move(inbound), name);
 }
@@ -142,15 +152,30 @@ PendingReply::~PendingReply() {
   if (!done_.load()) fail(error(kInternal, "the handler dropped the request without answering"));
 }
 
+void PendingReply::measure(Metrics* metrics, const MethodInfo* method) {
+  metrics_ = metrics;
+  method_info_ = method;
+  started_ = std::chrono::steady_clock::now();
+}
+
+void PendingReply::answered(std::string_view code) const {
+  if (metrics_ == nullptr) return;
+  metrics_->request_answered(method_info_, code,
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+}
+
 void PendingReply::reply(const google::protobuf::Message& value) {
   if (!claim()) return;
   auto conn = conn_.lock();
-  if (!conn) return;
+  if (!conn) return answered(kDisconnected);
   Frame frame = reply_frame(conn->wire(), request_id_, &value);
   if (absl::Status fits = check_size(*frame, conn->max_outbound_bytes()); !fits.ok()) {
     frame = error_frame(conn->wire(), request_id_,
                         error(kPayloadTooLarge,
                               cat("the reply to '", clip(method_), "' is too large to send: ", std_view(fits.message()))));
+    answered(kPayloadTooLarge);
+  } else {
+    answered("OK");
   }
   conn->send(std::move(frame));
 }
@@ -161,6 +186,7 @@ void PendingReply::fail(const absl::Status& status) {
   if (is_unexpected(status)) {
     hooks_->report(status, {"request", method_, conn ? std::string_view(conn->id()) : std::string_view()});
   }
+  answered(error_code(status));
   if (conn) conn->send(error_frame(conn->wire(), request_id_, status));
 }
 

@@ -18,6 +18,7 @@
 #include "server_hooks.h"
 #include "superline/conn.h"
 #include "superline/contract.h"
+#include "superline/internal/metrics.h"
 #include "superline/options.h"
 #include "superline/reply.h"
 #include "superline/server.h"
@@ -27,7 +28,7 @@ namespace superline {
 class Dispatcher {
  public:
   Dispatcher(const ContractInfo& contract, const ServerOptions& options, Server::Dispatch dispatch,
-             const ServerHooks& hooks, ChannelRegistry& channels);
+             const ServerHooks& hooks, ChannelRegistry& channels, Metrics& metrics);
   ~Dispatcher();  // waits for handlers still running on the pool
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -44,8 +45,9 @@ class Dispatcher {
   // The method `name` in role `role`'s surface (shared + role), or null.
   const MethodInfo* resolve(int role, std::string_view name) const;
   // NOT_FOUND, VALIDATION, or the decoded input on its way to the handler.
+  // `method` is set to the method when the surface has it, whatever the outcome.
   absl::StatusOr<internal::Inbound> decode(const std::shared_ptr<Conn>& conn, MethodKind kind, std::string_view name,
-                                           std::string_view data) const;
+                                           std::string_view data, const MethodInfo*& method) const;
   // The channel of topic `topic` in `role`'s surface; "" if it has none.
   std::string topic_channel(int role, std::string_view topic) const;
   void run(internal::Inbound inbound, std::string_view name);
@@ -58,6 +60,7 @@ class Dispatcher {
   const Server::Dispatch dispatch_;
   const ServerHooks& hooks_;
   ChannelRegistry& channels_;
+  Metrics& metrics_;
   // Per role: wire name -> method in that role's effective surface.
   std::vector<absl::flat_hash_map<std::string, const MethodInfo*>> surfaces_;
   boost::asio::thread_pool pool_;  // handlers when handler_threads > 0; coroutines

@@ -12,11 +12,14 @@
 #include "delivery.h"
 #include "dispatcher.h"
 #include "envelope.h"
+#include "process_stats.h"
 #include "random_id.h"
 #include "server_hooks.h"
 #include "superline/internal/log.h"
+#include "superline/internal/metrics.h"
 #include "superline/internal/text.h"
 #include "superline/rendezvous.h"
+#include "superline/status.h"
 
 namespace superline {
 absl::StatusOr<std::string_view> Handshake::query_param(std::string_view name) const {
@@ -43,10 +46,10 @@ void ServerHooks::report(const absl::Status& status, const ErrorInfo& info) cons
     // Nobody asked to hear of it: the log does, at most a burst per period (a client can make a
     // handler throw on every request).
     static KindThrottle throttle;
-    return log_throttled(throttle, LogLevel::kError,
-                         cat(info.kind, " ", clip(info.name),
-                             info.conn_id.empty() ? std::string() : cat(" on connection ", clip(info.conn_id)), ": ",
-                             std_view(status.ToString())));
+    return log_throttled(throttle, log ? *log : default_log_sink(), LogLevel::kError,
+                         cat(info.kind, " ", clip(info.name), ": ", std_view(status.ToString())),
+                         {{"kind", std::string(info.kind)}, {"name", clip(info.name)}, {"conn", clip(info.conn_id)},
+                          {"code", std::string(error_code(status))}});
   }
   try {
     on_error(status, info);
@@ -62,13 +65,17 @@ Server::Server(const ContractInfo& contract, Dispatch dispatch, ServerOptions op
       node_id_(random_uuid()),
       adapter_(std::move(adapter)),
       hooks_(std::make_unique<ServerHooks>()),
+      metrics_(std::make_unique<Metrics>(contract_)),
       conns_(std::make_unique<ConnectionRegistry>(contract_.roles.size())),
       channels_(std::make_unique<ChannelRegistry>(*adapter_)),
       bus_(std::make_unique<ClusterBus>(contract_, *adapter_, *channels_, node_id_, *hooks_)),
-      delivery_(std::make_unique<Delivery>(contract_, options_, node_id_, *channels_, *bus_, *hooks_)),
-      dispatcher_(std::make_unique<Dispatcher>(contract_, options_, std::move(dispatch), *hooks_, *channels_)) {
+      delivery_(std::make_unique<Delivery>(contract_, options_, node_id_, *channels_, *bus_, *hooks_, *metrics_)),
+      dispatcher_(
+          std::make_unique<Dispatcher>(contract_, options_, std::move(dispatch), *hooks_, *channels_, *metrics_)) {
   route_protobuf_log();
   if (options_.node_name.empty()) options_.node_name = node_id_.substr(0, 8);
+  if (!options_.log) options_.log = text_log_sink();
+  hooks_->log = &options_.log;
   adapter_->set_handler(
       [this](std::string_view channel, const Envelope& envelope) { delivery_->deliver(channel, envelope); });
   // Visible in the cluster's presence from the start, not from the first heartbeat tick.
@@ -97,6 +104,53 @@ std::size_t Server::connection_count() const { return conns_->size(); }
 std::vector<std::shared_ptr<Conn>> Server::connections() const { return conns_->snapshot(); }
 std::uint64_t Server::dropped_frames() const { return dropped_frames_.load(std::memory_order_relaxed); }
 std::uint64_t Server::dropped_outside_surface() const { return delivery_->dropped_outside_surface(); }
+
+std::string_view serving_state_name(ServingState state) {
+  switch (state) {
+    case ServingState::kStarting:
+      return "starting";
+    case ServingState::kServing:
+      return "serving";
+    case ServingState::kDraining:
+      return "draining";
+    case ServingState::kStopped:
+      return "stopped";
+  }
+  return "?";
+}
+
+ServerStats Server::stats() const {
+  ServerStats stats;
+  stats.state = state_.load();
+  stats.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  const std::vector<std::shared_ptr<Conn>> conns = conns_->snapshot();
+  stats.connections = conns.size();
+  const std::vector<std::size_t> by_role = conns_->count_by_role();
+  for (std::size_t r = 0; r < by_role.size(); ++r) stats.connections_by_role.emplace_back(contract_.roles[r], by_role[r]);
+  for (const auto& conn : conns) stats.queued_bytes += conn->queued_bytes();
+  metrics_->fill(stats);
+  stats.slow_consumer_drops = dropped_frames();
+  stats.dropped_outside_surface = dropped_outside_surface();
+  const ChannelRegistry::Counts channels = channels_->counts();
+  stats.rooms = channels.rooms;
+  stats.topics = channels.topics;
+  stats.channels = channels.total;
+  const Adapter::Stats adapter = adapter_->stats();
+  stats.adapter_connected = adapter.connected;
+  stats.adapter_dropped_publishes = adapter.dropped_publishes;
+  stats.adapter_reconnects = adapter.reconnects;
+  stats.presence_sweeps = adapter.presence_sweeps;
+  const ProcessStats process = read_process_stats();
+  stats.resident_memory_bytes = process.resident_memory_bytes;
+  stats.open_fds = process.open_fds;
+  if (stats.state != ServingState::kServing) {
+    stats.not_ready = std::string(serving_state_name(stats.state));
+  } else if (!stats.adapter_connected) {
+    stats.not_ready = "adapter degraded";
+  }
+  stats.ready = stats.not_ready.empty();
+  return stats;
+}
 
 namespace {
 
@@ -137,6 +191,7 @@ absl::StatusOr<bool> Server::is_online(std::string_view user_id, std::chrono::mi
 absl::Status Server::publish(const std::string& channel, const Frame& frame, std::string_view except_conn) {
   // Checked once here, where the publisher can be told, rather than by each recipient's queue.
   if (absl::Status fits = check_size(*frame, options_.max_outbound_message_bytes); !fits.ok()) return fits;
+  metrics_->fanout();
   adapter_->publish(channel, envelope::frame(node_id_, *frame, except_conn));
   return absl::OkStatus();
 }
@@ -149,6 +204,7 @@ absl::Status Server::publish_topic(int role, std::string_view topic, Frame frame
 
 void Server::publish_personal(const std::string& channel, const Frame& frame, std::string_view event_role,
                               uint16_t code, std::string_view reason) {
+  metrics_->fanout();
   adapter_->publish(channel, frame ? envelope::frame(node_id_, *frame, {}, event_role)
                                    : envelope::close(node_id_, code, reason));
 }
@@ -160,6 +216,8 @@ absl::Status Server::send_to_conn(std::string_view conn_id, Frame frame, std::st
       return absl::FailedPreconditionError(cat("connection ", clip(conn_id), " of role '", conn->role_name(),
                                                "' does not have role '", clip(event_role), "''s events"));
     }
+    metrics_->fanout();
+    metrics_->delivered(1);
     conn->send(std::move(frame));
   } else {
     publish_personal(channels::conn(conn_id), frame, event_role);
@@ -184,7 +242,10 @@ void Server::close_user(std::string_view user_id, uint16_t code, std::string_vie
 
 // ---- Cluster bus ----
 
-void Server::emit_server(std::string_view event, const google::protobuf::Message& payload) { bus_->emit(event, payload); }
+void Server::emit_server(std::string_view event, const google::protobuf::Message& payload) {
+  metrics_->fanout();
+  bus_->emit(event, payload);
+}
 
 ListenerHandle Server::on_server(std::string_view event, Listener listener) {
   return bus_->on(event, std::move(listener));

@@ -19,6 +19,7 @@ struct ServerHooks {
   std::function<void(Conn&, uint16_t)> on_disconnect;
   std::function<void(const absl::Status&, const ErrorInfo&)> on_error;
   std::function<bool(Conn&, std::string_view)> authorize_subscribe;
+  const LogSink* log = nullptr;  // the server's; where reports go without on_error
 
   // To on_error; without one to the log, throttled (a client can make a handler throw on every
   // request). Never throws.

@@ -8,9 +8,11 @@
 #include "channels.h"
 #include "connection_registry.h"
 #include "dispatcher.h"
+#include "process_stats.h"
 #include "random_id.h"
 #include "server_frames.h"
 #include "server_hooks.h"
+#include "superline/internal/log.h"
 #include "superline/internal/text.h"
 #include "superline/internal/wire.h"
 #include "superline/status.h"
@@ -43,8 +45,9 @@ std::shared_ptr<Conn> TransportPort::open(Admission admission, std::shared_ptr<O
   std::string id = admission.conn_id.empty() ? random_uuid() : std::move(admission.conn_id);
   auto conn = std::make_shared<Conn>(std::move(id), role, server_.contract_.roles[static_cast<size_t>(role)],
                                      std::move(admission.ctx), std::move(admission.user_id), std::move(outbox), wire,
-                                     server_.options_.max_outbound_message_bytes);
+                                     server_.options_.max_outbound_message_bytes, &server_.options_.log);
   if (!server_.conns_->add(conn)) return nullptr;  // duplicate id
+  server_.metrics_->connection_opened(role);
   conn->send(env_frame());                        // super-line clients resolve env.ready on it
   // Personal channels, so to_conn/to_user reach this connection from any node.
   server_.channels_->join(conn, channels::conn(conn->id()), nullptr);
@@ -63,6 +66,7 @@ std::shared_ptr<Conn> TransportPort::open(Admission admission, std::shared_ptr<O
 
 void TransportPort::closed(const std::shared_ptr<Conn>& conn, uint16_t code) {
   if (!server_.conns_->remove(*conn)) return;
+  server_.metrics_->connection_closed(code);
   server_.channels_->leave_all(*conn);
   if (Presence* presence = server_.adapter_->presence())
     presence->remove(server_.node_id_, conn->id(), conn->user_id());
@@ -83,7 +87,12 @@ void TransportPort::receive(const std::shared_ptr<Conn>& conn, std::string_view 
   const std::string& t = frame->t;
   if (options.max_requests_per_second > 0 && (t == "req" || t == "cev" || t == "sub")) {
     if (!conn->take_token(options.max_requests_per_second)) {
+      server_.metrics_->rate_limited();
       if (++conn->refused_in_a_row_ >= options.rate_limit_close_after) {
+        server_.metrics_->rate_limit_closed();
+        static KindThrottle throttle;
+        log_throttled(throttle, options.log, LogLevel::kWarning, "closed a connection that stayed over its request rate",
+                      {{"conn", clip(conn->id())}, {"refused_in_a_row", cat(conn->refused_in_a_row_)}});
         return conn->close(kClosePolicy, "rate limit exceeded");
       }
       if (t == "cev") return;  // no reply to send
@@ -139,6 +148,49 @@ void TransportPort::terminate_all() {
   for (const auto& conn : server_.conns_->snapshot()) {
     if (auto outbox = conn->outbox_.lock()) outbox->terminate();
   }
+}
+
+Metrics& TransportPort::metrics() { return *server_.metrics_; }
+
+void TransportPort::set_state(ServingState state) { server_.state_.store(state); }
+
+bool TransportPort::is_admin_path(std::string_view path) {
+  const std::string_view bare = path.substr(0, path.find('?'));
+  return bare == "/metrics" || bare == "/health" || bare == "/ready";
+}
+
+TransportPort::AdminAnswer TransportPort::admin(std::string_view path) const {
+  const std::string_view bare = path.substr(0, path.find('?'));
+  if (!is_admin_path(bare)) return {};
+  const ServerStats stats = server_.stats();
+  AdminAnswer answer;
+  answer.status = 200;
+  if (bare == "/metrics") {
+    const ProcessStats process = read_process_stats();
+    // The Prometheus text format, version 0.0.4.
+    answer.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    answer.body = server_.metrics_->render(stats, stats.slow_consumer_drops, process.cpu_seconds,
+                                           process.start_time_seconds);
+    return answer;
+  }
+  answer.content_type = "application/json";
+  std::string node;
+  append_json_string(node, server_.options_.node_name);
+  const std::string common = cat(R"("state":")", serving_state_name(stats.state), R"(","node":)", node,
+                                 R"(,"uptime_seconds":)", static_cast<uint64_t>(stats.uptime_seconds),
+                                 R"(,"connections":)", stats.connections, R"(,"adapter":")",
+                                 stats.adapter_connected ? "connected" : "degraded", "\"");
+  if (bare == "/health") {
+    // Alive while the process answers at all, draining included: restarting it would not help.
+    answer.body = cat(R"({"status":"ok",)", common, "}\n");
+    return answer;
+  }
+  if (!stats.ready) answer.status = 503;
+  std::string reason;
+  append_json_string(reason, stats.not_ready);
+  answer.body = cat(R"({"ready":)", stats.ready ? "true" : "false", ",", common,
+                    stats.ready ? std::string() : cat(R"(,"reason":)", reason), "}\n");
+  return answer;
 }
 
 void TransportPort::count_dropped_frame() { server_.dropped_frames_.fetch_add(1, std::memory_order_relaxed); }

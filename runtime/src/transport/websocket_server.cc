@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "admin_listener.h"
 #include "handshake.h"
 #include "superline/internal/log.h"
 #include "superline/internal/transport_port.h"
@@ -141,6 +142,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   void terminate() override {
     net::post(socket_.get_executor(), [self = shared_from_this()] { self->cut(); });
   }
+  std::size_t queued_bytes() const override { return queued_bytes_.load(std::memory_order_relaxed); }
 
  private:
   struct Upgrade {
@@ -166,6 +168,10 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     if (ec == http::error::header_limit) return reject(http::status::request_header_fields_too_large, "");
     if (ec) return cut();  // timeout, garbage or early close: nothing was upgraded, nothing to report
     const auto& request = upgrade_->parser.get();
+    if (!websocket::is_upgrade(request) && port_.options().admin.on_public_port &&
+        internal::TransportPort::is_admin_path(std::string_view(request.target().data(), request.target().size()))) {
+      return serve_admin(request);
+    }
     if (files_ && !websocket::is_upgrade(request)) return serve_file(request);
     if (auto refusal = check_upgrade(request)) return reject(refusal->status, std::string(refusal->body));
     const beast::string_view key = request[http::field::sec_websocket_key];
@@ -247,6 +253,19 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     }
   }
 
+  // /metrics, /health or /ready on the public port, when AdminOptions::on_public_port asks for it.
+  void serve_admin(const UpgradeRequest& request) {
+    const bool head = request.method() == http::verb::head;
+    auto bytes = std::make_shared<std::string>(admin_response(port_, head || request.method() == http::verb::get, head,
+                                                              std::string_view(request.target().data(), request.target().size())));
+    upgrade_.reset();
+    net::async_write(socket_, net::buffer(*bytes), [self = shared_from_this(), bytes](beast::error_code, size_t) {
+      beast::error_code ignored;
+      self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+      self->cut();
+    });
+  }
+
   bool origin_allowed(beast::string_view origin) const {
     const auto& allowed = port_.options().allowed_origins;
     if (allowed.empty() || origin.empty()) return true;
@@ -312,13 +331,14 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   // ---- FrameSink ----
   void on_message(std::string_view data, bool) override {
     if (!conn_ || closing_) return;
-    const LogScope scope(log_throttle_, conn_->id());  // what protobuf says of these bytes is throttled
+    port_.metrics().received(wire_, data.size());
+    const LogScope scope(port_.options().log, log_throttle_, conn_->id());  // what protobuf says of these bytes is throttled
     port_.receive(conn_, data);
   }
   void on_ping(std::string_view payload) override {
     if (closing_) return;
     // A pong counts against the cap like any frame: a peer that pings without reading is closed.
-    if (over_cap()) return begin_close(kCloseTryAgainLater, "slow consumer");
+    if (over_cap()) return close_slow_consumer();
     enqueue_control(ws::kPong, std::string(payload));
     flush();
   }
@@ -338,7 +358,9 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
       std::swap(inbox_, draining_);
       drain_posted_ = false;
     }
-    for (Frame& frame : draining_) enqueue(std::move(frame));
+    uint64_t taken = 0;
+    for (Frame& frame : draining_) taken += enqueue(std::move(frame));
+    if (taken > 0) port_.metrics().frames_sent(wire_, taken);
     draining_.clear();
     if (draining_.capacity() > 8) draining_.shrink_to_fit();
   }
@@ -347,16 +369,30 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   // Under the cap a frame is always taken, so a large one never closes a reader that keeps up.
   bool over_cap() const { return queue_.charged_bytes() >= port_.options().max_queued_bytes; }
 
-  void enqueue(Frame frame) {
-    if (!conn_ || closing_) return;
+  // Whether the frame was queued.
+  bool enqueue(Frame frame) {
+    if (!conn_ || closing_) return false;
     if (over_cap()) {
-      if (port_.options().slow_consumer == SlowConsumerPolicy::kDrop) return port_.count_dropped_frame();
-      // A slow consumer must not hold memory or delay anyone else: drop what is queued and leave.
-      queue_.drop_unstarted();
-      return begin_close(kCloseTryAgainLater, "slow consumer");
+      if (port_.options().slow_consumer == SlowConsumerPolicy::kDrop) {
+        port_.count_dropped_frame();
+        return false;
+      }
+      close_slow_consumer();
+      return false;
     }
     const std::string& bytes = frame->in(wire_);
     queue_.push(std::move(frame), bytes, wire_ == Wire::kJson ? ws::kText : ws::kBinary, /*owned=*/false);
+    return true;
+  }
+
+  // A slow consumer must not hold memory or delay anyone else: drop what is queued and leave.
+  void close_slow_consumer() {
+    port_.metrics().slow_consumer_closed();
+    static KindThrottle throttle;
+    log_throttled(throttle, port_.options().log, LogLevel::kWarning, "closed a slow consumer (1013)",
+                  {{"conn", conn_ ? clip(conn_->id()) : std::string()}, {"queued_bytes", cat(queue_.charged_bytes())}});
+    queue_.drop_unstarted();
+    begin_close(kCloseTryAgainLater, "slow consumer");
   }
 
   void enqueue_control(ws::Opcode opcode, std::string payload) {
@@ -377,6 +413,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
 
   // Writes as much of the queue as the socket takes, many frames per sendmsg.
   void flush() {
+    queued_bytes_.store(queue_.charged_bytes(), std::memory_order_relaxed);
     if (waiting_writable_ || !socket_.is_open()) return;
     constexpr int kMaxIov = 64;
     while (!queue_.empty()) {
@@ -396,7 +433,9 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
       }
       if (written < 0) return cut();  // the read side reports the end
       queue_.advance(static_cast<size_t>(written));
+      port_.metrics().bytes_sent(wire_, static_cast<size_t>(written));
     }
+    queued_bytes_.store(queue_.charged_bytes(), std::memory_order_relaxed);
     if (closing_ && !shut_down_) {
       // Our close frame is out: half-close, and read until the peer closes too (or the deadline).
       shut_down_ = true;
@@ -441,6 +480,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
       inbox_.clear();
     }
     queue_.clear();
+    queued_bytes_.store(0, std::memory_order_relaxed);
     if (!conn_) return;
     uint16_t code = 1006;
     if (peer_close_code_ != 0) code = peer_close_code_;
@@ -468,6 +508,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   std::vector<Frame> draining_;
 
   WriteQueue queue_;
+  std::atomic<size_t> queued_bytes_{0};  // queue_.charged_bytes() after the last flush, for stats
   bool waiting_writable_ = false;
 
   bool closing_ = false;          // a close frame is queued; nothing else will be
@@ -504,11 +545,25 @@ class WebSocketServer::Impl {
                                     std::to_string(options_.port) + ": " + ec.message());
     }
     bound_port_ = acceptor_.local_endpoint().port();
+    const ServerOptions& server_options = port_.options();
+    if (server_options.admin.enabled) {
+      admin_.emplace(ioc_, port_, server_options.admin);
+      if (absl::Status listening = admin_->start(); !listening.ok()) return listening;
+    }
     accept();
     schedule_heartbeat();
     for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { ioc_.run(); });
+    started_ = true;
+    port_.set_state(ServingState::kServing);
+    log(server_options.log, LogLevel::kInfo, "listening",
+        {{"address", options_.address},
+         {"port", cat(bound_port_)},
+         {"admin_port", admin_ ? cat(admin_->port()) : std::string()},
+         {"node", server_options.node_name}});
     return absl::OkStatus();
   }
+
+  uint16_t admin_port() const { return admin_ ? admin_->port() : 0; }
 
   void stop(std::chrono::milliseconds drain) {
     if (stopped_.exchange(true)) return;
@@ -519,6 +574,14 @@ class WebSocketServer::Impl {
       accept_retry_.cancel();
     });
     net::post(ioc_, [this] { heartbeat_.cancel(); });
+    // Not ready from now on, while /ready and /metrics still answer: the admin listener stays
+    // open through the drain.
+    port_.set_state(ServingState::kDraining);
+    const LogSink& sink = port_.options().log;
+    if (started_) {
+      log(sink, LogLevel::kInfo, "draining",
+          {{"connections", cat(port_.connection_count())}, {"drain_ms", cat(drain.count())}});
+    }
     port_.shutdown();
     auto wait_for_no_connections = [this](std::chrono::milliseconds budget) {
       const auto deadline = std::chrono::steady_clock::now() + budget;
@@ -528,8 +591,15 @@ class WebSocketServer::Impl {
     };
     wait_for_no_connections(drain);
     // Whoever did not finish the close handshake in time is cut off, so no socket outlives stop().
+    if (const size_t left = port_.connection_count(); left > 0) {
+      log(sink, LogLevel::kInfo, "cutting connections that did not finish the close handshake",
+          {{"connections", cat(left)}});
+    }
     port_.terminate_all();
     wait_for_no_connections(std::chrono::milliseconds(500));
+    if (admin_) admin_->stop();
+    port_.set_state(ServingState::kStopped);
+    if (started_) log(sink, LogLevel::kInfo, "stopped");
     work_.reset();
     ioc_.stop();
     for (auto& t : threads_) t.join();
@@ -543,12 +613,12 @@ class WebSocketServer::Impl {
     });
   }
 
-  void wait() {
+  void wait(std::chrono::milliseconds drain) {
     {
       std::unique_lock<std::mutex> lock(wake_mu_);
       woken_cv_.wait(lock, [this] { return woken_; });
     }
-    stop(std::chrono::seconds(2));
+    stop(drain);
   }
 
   uint16_t port() const { return bound_port_; }
@@ -567,7 +637,7 @@ class WebSocketServer::Impl {
       if (!ec) {
         if (accept_delay_ != kAcceptDelayMin) {
           accept_delay_ = kAcceptDelayMin;
-          log(LogLevel::kInfo, "accepting connections again");
+          log(port_.options().log, LogLevel::kInfo, "accepting connections again");
         }
         socket.set_option(tcp::no_delay(true), ec);
         if (const size_t bytes = port_.options().socket_send_buffer_bytes; bytes > 0) {
@@ -589,9 +659,9 @@ class WebSocketServer::Impl {
   // connections are served; the first success resets the wait.
   void pause_accepting(const beast::error_code& ec) {
     if (accept_delay_ == kAcceptDelayMin) {  // once per episode, and episodes are throttled too
-      log_throttled(accept_log_, LogLevel::kWarning,
-                    cat("not accepting connections: ", ec.message(),
-                        " (out of file descriptors or memory); open connections are still served"));
+      log_throttled(accept_log_, port_.options().log, LogLevel::kWarning,
+                    "not accepting connections (out of file descriptors or memory); open connections are still served",
+                    {{"error", ec.message()}});
     }
     accept_retry_.expires_after(accept_delay_);
     accept_delay_ = std::min(accept_delay_ * 2, kAcceptDelayMax);
@@ -631,6 +701,8 @@ class WebSocketServer::Impl {
   std::condition_variable woken_cv_;
   bool woken_ = false;  // a handled signal arrived, or stop() began
   std::atomic<bool> stopped_{false};
+  bool started_ = false;
+  std::optional<AdminListener> admin_;  // ServerOptions::admin.enabled
   uint16_t bound_port_ = 0;
 };
 
@@ -641,6 +713,7 @@ absl::Status WebSocketServer::start() { return impl_->start(); }
 uint16_t WebSocketServer::port() const { return impl_->port(); }
 void WebSocketServer::stop(std::chrono::milliseconds drain) { impl_->stop(drain); }
 void WebSocketServer::handle_signals() { impl_->handle_signals(); }
-void WebSocketServer::wait() { impl_->wait(); }
+void WebSocketServer::wait(std::chrono::milliseconds drain) { impl_->wait(drain); }
+uint16_t WebSocketServer::admin_port() const { return impl_->admin_port(); }
 
 }  // namespace superline

@@ -1,21 +1,25 @@
-// The runtime's log: one line per event on stderr, and throttles that keep any one source (a
-// connection, a kind of message) from flooding it. protobuf's own log is routed here too, so its
-// complaints about a client's bytes are throttled per connection like ours.
+// The runtime's side of the log (superline/log.h): records to a sink, and throttles that keep any
+// one source (a connection, a kind of message) from flooding it. protobuf's own log is routed here
+// too, so its complaints about a client's bytes are throttled per connection like ours.
 // Thread-safety: log() and KindThrottle from any thread; a LogThrottle belongs to one strand.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <mutex>
 #include <optional>
 #include <string_view>
 
+#include "superline/log.h"
+
 namespace superline {
 
-enum class LogLevel { kInfo, kWarning, kError };
+// The sink code without a server of its own writes to (text on stderr).
+const LogSink& default_log_sink();
 
-// Writes "superline <level>: <message>" as one line on stderr.
-void log(LogLevel level, std::string_view message);
+// Gives `sink` (default_log_sink() when empty) one record.
+void log(const LogSink& sink, LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {});
 
 // Admits a burst of lines per period from one source and counts the rest.
 class LogThrottle {
@@ -45,14 +49,16 @@ class KindThrottle {
   LogThrottle throttle_;
 };
 
-// Logs `message` if `throttle` admits it, saying how many similar lines it held back before.
-void log_throttled(KindThrottle& throttle, LogLevel level, std::string_view message);
+// Logs the record if `throttle` admits it, with a "held_back" field counting the similar records
+// refused before it.
+void log_throttled(KindThrottle& throttle, const LogSink& sink, LogLevel level, std::string_view message,
+                   std::initializer_list<LogField> fields = {});
 
-// While one lives on a thread, protobuf's log lines from that thread are attributed to `source`
-// (a connection id) and throttled by `throttle` as well as per kind.
+// While one lives on a thread, protobuf's log lines from that thread go to `sink`, attributed to
+// `source` (a connection id) and throttled by `throttle` as well as per kind.
 class LogScope {
  public:
-  LogScope(LogThrottle& throttle, std::string_view source);
+  LogScope(const LogSink& sink, LogThrottle& throttle, std::string_view source);
   ~LogScope();
   LogScope(const LogScope&) = delete;
   LogScope& operator=(const LogScope&) = delete;

@@ -7,13 +7,16 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 #include "superline/conn.h"
 #include "superline/frame.h"
 #include "superline/options.h"
+#include "superline/internal/metrics.h"
 #include "superline/server.h"
+#include "superline/stats.h"
 
 namespace superline::internal {
 
@@ -40,6 +43,20 @@ class TransportPort {
   // A transport skipped a frame for a slow consumer (SlowConsumerPolicy::kDrop).
   void count_dropped_frame();
   std::size_t connection_count() const { return server_.connection_count(); }
+
+  // What the transport counts: frames and bytes by wire, slow-consumer closes.
+  Metrics& metrics();
+  // The transport listens (kServing), drains (kDraining) or has stopped.
+  void set_state(ServingState state);
+
+  // An answer of the admin listener: GET /metrics (Prometheus text), /health, /ready (JSON).
+  struct AdminAnswer {
+    int status = 404;
+    std::string_view content_type = "text/plain; charset=utf-8";
+    std::string body = "not found\n";
+  };
+  AdminAnswer admin(std::string_view path) const;
+  static bool is_admin_path(std::string_view path);
 
  private:
   Server& server_;
