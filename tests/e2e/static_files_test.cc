@@ -12,21 +12,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Response {
-  std::string status;  // "HTTP/1.1 200 OK"
-  std::string head;    // the header block
-  std::string body;
-};
-
-Response get(uint16_t port, const std::string& target, const std::string& method = "GET") {
-  const std::string raw = raw_exchange(port, method + " " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
-  Response r;
-  const size_t eol = raw.find("\r\n"), end = raw.find("\r\n\r\n");
-  if (eol == std::string::npos || end == std::string::npos) return r;
-  r.status = raw.substr(0, eol);
-  r.head = raw.substr(0, end);
-  r.body = raw.substr(end + 4);
-  return r;
+HttpResponse get(uint16_t port, const std::string& target, const std::string& method = "GET") {
+  return http_request(port, target, method);
 }
 
 class StaticServing : public ::testing::Test {

@@ -9,6 +9,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+
+#include <algorithm>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -274,10 +276,14 @@ ChatServerProcess::ChatServerProcess(std::vector<std::string> extra_args, uint16
   }
   close(out[1]);
   if (err_fd >= 0) close(err_fd);
-  // Read "listening on 127.0.0.1:<port> ..." within 10 s.
+  // Read "listening on 127.0.0.1:<port> ..." (and "admin on 127.0.0.1:<port>") within 10 s.
+  const bool admin = std::find(extra_args.begin(), extra_args.end(), "--admin-port") != extra_args.end();
   std::string line;
   const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+  auto complete = [&] {
+    return line.find('\n') != std::string::npos && (!admin || line.find("\n", line.find("admin on ")) != std::string::npos);
+  };
+  while (!complete() && std::chrono::steady_clock::now() < deadline) {
     pollfd p{out[0], POLLIN, 0};
     if (poll(&p, 1, 100) <= 0) continue;
     char buf[256];
@@ -292,6 +298,30 @@ ChatServerProcess::ChatServerProcess(std::vector<std::string> extra_args, uint16
     throw std::runtime_error("chat_server did not start: '" + line + "'");
   }
   port_ = static_cast<uint16_t>(std::stoi(line.substr(colon + 10)));
+  if (admin) {
+    const auto at = line.find("admin on 127.0.0.1:");
+    if (at == std::string::npos) {
+      stop(0s);
+      throw std::runtime_error("chat_server did not open its admin port: '" + line + "'");
+    }
+    admin_port_ = static_cast<uint16_t>(std::stoi(line.substr(at + 19)));
+  }
+}
+
+HttpResponse http_request(uint16_t port, const std::string& target, const std::string& method) {
+  HttpResponse r;
+  std::string raw;
+  try {
+    raw = raw_exchange(port, method + " " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  } catch (const std::exception&) {
+    return r;  // nobody listening (yet): an empty status
+  }
+  const size_t eol = raw.find("\r\n"), end = raw.find("\r\n\r\n");
+  if (eol == std::string::npos || end == std::string::npos) return r;
+  r.status = raw.substr(0, eol);
+  r.head = raw.substr(0, end);
+  r.body = raw.substr(end + 4);
+  return r;
 }
 
 ChatServerProcess::~ChatServerProcess() {

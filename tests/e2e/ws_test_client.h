@@ -105,6 +105,15 @@ class RawWsClient {
 // `timeout` passes.
 std::string raw_exchange(uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout = 2s);
 
+// One HTTP/1.1 request to 127.0.0.1:<port>, answered and closed (static files, the admin port).
+// An empty status when nothing listens there.
+struct HttpResponse {
+  std::string status;  // "HTTP/1.1 200 OK"
+  std::string head;    // the header block
+  std::string body;
+};
+HttpResponse http_request(uint16_t port, const std::string& target, const std::string& method = "GET");
+
 // How a ChatServerProcess is started besides its arguments.
 struct ProcessLaunch {
   int max_fds = 0;  // above 0: the process's RLIMIT_NOFILE
@@ -121,6 +130,8 @@ class ChatServerProcess {
                              ProcessLaunch launch = {});
   ~ChatServerProcess();
   uint16_t port() const { return port_; }
+  // The admin listener's port, when started with --admin-port; else 0.
+  uint16_t admin_port() const { return admin_port_; }
   pid_t pid() const { return pid_; }
   // SIGTERM, then the exit status (-1 if it had to be killed).
   int stop(std::chrono::milliseconds grace = 5s);
@@ -130,6 +141,7 @@ class ChatServerProcess {
  private:
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
   int stdout_fd_ = -1;  // kept open so the server's later output never meets a closed pipe
   std::string stderr_path_;
 };

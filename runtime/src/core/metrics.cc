@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "superline/internal/text.h"
 #include "superline/status.h"
@@ -35,8 +36,12 @@ std::string label(std::string_view value) {
 
 std::string number(double value) {
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  // The shortest text that reads back as the same double (0.0025, not 0.0025000000000000001).
   char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.17g", value);
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buffer, sizeof buffer, "%.*g", precision, value);
+    if (std::strtod(buffer, nullptr) == value) break;
+  }
   return buffer;
 }
 
