@@ -42,21 +42,34 @@ done
 [ -n "$redis_port" ] || { echo "could not start redis-server"; cat "$work/redis.log"; exit 1; }
 echo "redis-server on 127.0.0.1:$redis_port"
 
-# Starts node $1 and sets $node_port. Not run in a $(subshell): the pid must reach the cleanup.
+# Starts node $1 and sets $node_port and $admin_port. Not run in a $(subshell): the pid must reach
+# the cleanup.
 start_node() {
   "$build/examples/chat/chat_server" --port 0 --redis "redis://127.0.0.1:$redis_port" --node "$1" \
-    > "$work/$1.log" 2>&1 &
+    --admin-port 0 > "$work/$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do
-    grep -q "listening on" "$work/$1.log" && break
+    grep -q "admin on" "$work/$1.log" && break
     sleep 0.05
   done
   node_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$1.log")
+  admin_port=$(sed -n 's/^admin on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$1.log")
+}
+# The body of GET $2 on 127.0.0.1:$1 (bash's own /dev/tcp: the admin port answers and closes).
+http_body() {
+  exec 3<> "/dev/tcp/127.0.0.1/$1"
+  printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+  sed '1,/^\r$/d' <&3
+  exec 3<&-
 }
 start_node A
 port_a=$node_port
+admin_a=$admin_port
 start_node B
 port_b=$node_port
-[ -n "$port_a" ] && [ -n "$port_b" ] || { cat "$work"/*.log; exit 1; }
-echo "chat_server A on 127.0.0.1:$port_a, B on 127.0.0.1:$port_b"
+admin_b=$admin_port
+[ -n "$port_a" ] && [ -n "$port_b" ] && [ -n "$admin_a" ] && [ -n "$admin_b" ] || { cat "$work"/*.log; exit 1; }
+echo "chat_server A on 127.0.0.1:$port_a (admin $admin_a), B on 127.0.0.1:$port_b (admin $admin_b)"
+echo "A /ready: $(http_body "$admin_a" /ready)"
+echo "B /ready: $(http_body "$admin_b" /ready)"
 "$build/examples/scaling/scaling_check" --a "$port_a" --b "$port_b"

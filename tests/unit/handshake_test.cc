@@ -69,5 +69,21 @@ TEST(Handshake, QueryParametersAreCheckedText) {
   EXPECT_EQ(h.raw_query_param("bad"), "\xff\xfex");  // the bytes, for whoever asks for them
 }
 
+TEST(Handshake, TheSwitchingProtocolsAnswerCarriesRfc6455sAcceptKey) {
+  const UpgradeRequest request = upgrade();  // the key of RFC 6455 §1.3
+  EXPECT_EQ(switching_protocols(request, ""),
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nServer: superline\r\n"
+            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
+  EXPECT_NE(switching_protocols(request, "superline.pb.v1").find("\r\nSec-WebSocket-Protocol: superline.pb.v1\r\n\r\n"),
+            std::string::npos);
+}
+
+TEST(Handshake, OriginsAreCheckedOnlyAgainstAList) {
+  EXPECT_TRUE(origin_allowed("https://evil.example", {}));
+  EXPECT_TRUE(origin_allowed("", {"https://app.example"}));  // not a browser
+  EXPECT_TRUE(origin_allowed("https://app.example", {"https://app.example"}));
+  EXPECT_FALSE(origin_allowed("https://evil.example", {"https://app.example"}));
+}
+
 }  // namespace
 }  // namespace superline

@@ -1,9 +1,12 @@
 #include "handshake.h"
 
+#include <algorithm>
+
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "absl/strings/ascii.h"
 #include "superline/internal/text.h"
+#include "ws_codec.h"
 
 namespace superline {
 
@@ -82,6 +85,21 @@ Handshake read_handshake(const UpgradeRequest& request, std::string remote_addre
   }
   handshake.remote_address = std::move(remote_address);
   return handshake;
+}
+
+std::string switching_protocols(const UpgradeRequest& request, std::string_view subprotocol) {
+  const auto key = request[boost::beast::http::field::sec_websocket_key];
+  std::string response = cat("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
+                             "Server: superline\r\nSec-WebSocket-Accept: ",
+                             ws::accept_key(std::string_view(key.data(), key.size())), "\r\n");
+  if (!subprotocol.empty()) response += cat("Sec-WebSocket-Protocol: ", subprotocol, "\r\n");
+  response += "\r\n";
+  return response;
+}
+
+bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed) {
+  if (allowed.empty() || origin.empty()) return true;
+  return std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
 }
 
 std::string_view choose_subprotocol(std::string_view header) {

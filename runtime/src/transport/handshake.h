@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "superline/server.h"
@@ -41,6 +42,14 @@ std::string percent_decode(std::string_view in);
 
 // Path and query percent-decoded (a repeated key: the last wins), header names lower-cased.
 Handshake read_handshake(const UpgradeRequest& request, std::string remote_address);
+
+// The 101 that completes the upgrade of `request` (already checked), speaking `subprotocol` ("" to
+// name none).
+std::string switching_protocols(const UpgradeRequest& request, std::string_view subprotocol);
+
+// Whether a browser's Origin header is one of `allowed` (empty: any; no header: not a browser, let
+// through to the authenticator).
+bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed);
 
 // The first of the client's subprotocols (a Sec-WebSocket-Protocol value) that we speak, in its
 // order of preference; "" if none (the connection then speaks JSON without naming it, like a

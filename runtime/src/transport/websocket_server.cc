@@ -7,7 +7,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket/detail/hybi13.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <cerrno>
 #include <condition_variable>
@@ -174,8 +173,8 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
     }
     if (files_ && !websocket::is_upgrade(request)) return serve_file(request);
     if (auto refusal = check_upgrade(request)) return reject(refusal->status, std::string(refusal->body));
-    const beast::string_view key = request[http::field::sec_websocket_key];
-    if (!origin_allowed(request[http::field::origin]))
+    const beast::string_view origin = request[http::field::origin];
+    if (!origin_allowed(std::string_view(origin.data(), origin.size()), port_.options().allowed_origins))
       return reject(http::status::forbidden, "origin not allowed\n");
     const std::string ip = remote_ip();
     if (!counts_->try_add(ip)) return reject(http::status::service_unavailable, "too many connections\n");
@@ -187,17 +186,9 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
       return reject(refusal_status(admission.status()), why.empty() ? "" : cat(clip(repair_utf8(why)), "\n"));
     }
 
-    // Beast's own RFC 6455 helper: base64(SHA-1(key + GUID)).
-    websocket::detail::sec_ws_accept_type accept;
-    websocket::detail::make_sec_ws_accept(accept, key);
-    std::string response =
-        cat("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
-            "Server: superline\r\nSec-WebSocket-Accept: ", std::string_view(accept.data(), accept.size()),
-            "\r\n");
     const std::string_view subprotocol = choose_subprotocol(request[http::field::sec_websocket_protocol]);
-    if (!subprotocol.empty()) response += cat("Sec-WebSocket-Protocol: ", subprotocol, "\r\n");
     wire_ = subprotocol == kBinarySubprotocol ? Wire::kProtobuf : Wire::kJson;
-    response += "\r\n";
+    std::string response = switching_protocols(request, subprotocol);
     // Frames a client sent right behind its upgrade request are already in the buffer.
     auto early = upgrade_->buffer.cdata();
     std::string leftover(static_cast<const char*>(early.data()), early.size());
@@ -264,13 +255,6 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
       self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
       self->cut();
     });
-  }
-
-  bool origin_allowed(beast::string_view origin) const {
-    const auto& allowed = port_.options().allowed_origins;
-    if (allowed.empty() || origin.empty()) return true;
-    return std::find(allowed.begin(), allowed.end(), std::string_view(origin.data(), origin.size())) !=
-           allowed.end();
   }
 
   std::string remote_ip() const {

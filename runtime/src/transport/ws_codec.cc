@@ -1,6 +1,9 @@
 #include "ws_codec.h"
 
 #include <algorithm>
+// Beast's detail helpers are used here and nowhere else: if a Boost release moves them, this file
+// alone changes.
+#include <boost/beast/websocket/detail/hybi13.hpp>
 #include <boost/beast/websocket/detail/utf8_checker.hpp>
 #include <cstring>
 
@@ -34,6 +37,12 @@ void unmask(char* data, size_t size, const uint8_t* key) {
 size_t heap_bytes(const std::string& s) { return s.capacity() > 15 ? s.capacity() : 0; }
 
 }  // namespace
+
+std::string accept_key(std::string_view client_key) {
+  boost::beast::websocket::detail::sec_ws_accept_type accept;
+  boost::beast::websocket::detail::make_sec_ws_accept(accept, boost::beast::string_view(client_key.data(), client_key.size()));
+  return std::string(accept.data(), accept.size());
+}
 
 bool BufferBudget::take(size_t bytes) {
   size_t used = used_.load(std::memory_order_relaxed);

@@ -51,6 +51,9 @@ std::string close_payload(uint16_t code, std::string_view reason);
 // A close code a peer may send (RFC 6455 §7.4 and the IANA registry).
 bool valid_close_code(uint16_t code);
 
+// The Sec-WebSocket-Accept value answering a client's Sec-WebSocket-Key: base64(SHA-1(key + GUID)).
+std::string accept_key(std::string_view client_key);
+
 // What the reader hands over. The views are valid only during the call.
 class FrameSink {
  public:
