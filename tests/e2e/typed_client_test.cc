@@ -30,8 +30,8 @@ superline::ClientOptions options_for(uint16_t port, std::string name,
   options.port = port;
   options.wire = wire;
   options.params = {{"name", std::move(name)}};
-  options.reconnect_base = 20ms;
-  options.reconnect_max = 200ms;
+  options.backoff.base = 20ms;
+  options.backoff.max = 200ms;
   return options;
 }
 

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "superline/close_codes.h"
+#include "superline/backoff.h"
 #include "superline/contract.h"
 #include "superline/frame.h"
 #include "superline/rendezvous.h"
@@ -35,19 +36,13 @@ struct ClientOptions {
   Wire wire = Wire::kJson;
   // Default request timeout; a request waiting for a connection counts against it too.
   std::chrono::milliseconds request_timeout{30'000};
-  // Reconnect after a close with delay uniform in [raw/2, raw], raw = min(max, base * factor^n):
+  // Reconnect after a close, waiting as `backoff` says (super-line's: 500 ms doubling to 30 s):
   // after network loss, 1001 (server going away), 1013 and the like, but never after a close code
   // of 4000-4099 (the server asking it to stay away, kCloseDoNotReconnect) or an upgrade refused
   // with HTTP 401/403. A client that will not reconnect fails every call at once (DISCONNECTED).
   bool reconnect = true;
-  std::chrono::milliseconds reconnect_base{500};
-  std::chrono::milliseconds reconnect_max{30'000};
-  double reconnect_factor = 2.0;
+  Backoff backoff;
 };
-
-// super-line's reconnect delay for the n-th attempt (from 0): uniform in [raw/2, raw] where
-// raw = min(max, base * factor^attempt). `unit` is a uniform draw in [0, 1].
-std::chrono::milliseconds reconnect_delay(const ClientOptions& options, int attempt, double unit);
 
 struct CallOptions {
   std::chrono::milliseconds timeout{0};  // 0: the client's request_timeout

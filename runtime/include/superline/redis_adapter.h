@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "superline/adapter.h"
+#include "superline/backoff.h"
 #include "superline/log.h"
 
 namespace superline {
@@ -37,10 +38,9 @@ struct RedisOptions {
   // A PING on each connection this often; no reply within ping_timeout means Redis is frozen.
   std::chrono::milliseconds ping_interval{500};
   std::chrono::milliseconds ping_timeout{1'500};
-  // Reconnect delays: doubling from min to max, each with jitter in its upper half; the cap keeps
-  // a reconnect within 1 s of Redis coming back.
-  std::chrono::milliseconds reconnect_min{50};
-  std::chrono::milliseconds reconnect_max{800};
+  // Reconnect delays: 50 ms doubling to 800 ms, each drawn from its upper half; the cap keeps a
+  // reconnect within 1 s of Redis coming back.
+  Backoff backoff{std::chrono::milliseconds(50), std::chrono::milliseconds(800)};
   // Where the adapter's log records go (health changes, Redis's refusals). Empty: text on stderr.
   LogSink log;
 };

@@ -44,14 +44,6 @@ std::string url_encode(std::string_view in) {
 
 }  // namespace
 
-std::chrono::milliseconds reconnect_delay(const ClientOptions& options, int attempt, double unit) {
-  const double max = static_cast<double>(options.reconnect_max.count());
-  // pow overflows to inf for a huge attempt; min() then yields max, as it should.
-  const double raw =
-      std::min(max, options.reconnect_base.count() * std::pow(options.reconnect_factor, attempt));
-  return std::chrono::milliseconds(static_cast<int64_t>(raw / 2 + unit * raw / 2));
-}
-
 class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
  public:
   explicit Impl(ClientOptions options) : options_(std::move(options)), resolver_(ioc_), retry_(ioc_) {}
@@ -422,7 +414,7 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
 
   void schedule_retry() {
     retry_.expires_after(
-        reconnect_delay(options_, attempt_++, std::uniform_real_distribution<double>(0, 1)(rng_)));
+        options_.backoff.delay(attempt_++, std::uniform_real_distribution<double>(0, 1)(rng_)));
     retry_.async_wait([this, self = shared_from_this()](beast::error_code ec) {
       if (!ec && !closed_) dial();
     });
