@@ -53,7 +53,7 @@ scripts/setup.sh
 generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
 launcher=(); command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B build-bench "${generator[@]}" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release \
-  -DSUPERLINE_BUILD_BENCH=ON -DSUPERLINE_BUILD_TESTS=OFF >/dev/null
+  -DSUPERLINE_BUILD_BENCH=ON -DSUPERLINE_BUILD_TESTS=OFF -DSUPERLINE_TYPESCRIPT=OFF >/dev/null
 cmake --build build-bench --target chat_server loadgen epoll_echo
 [[ ${#peers[@]} -gt 0 ]] && (cd bench/peers && npm install --no-audit --no-fund --loglevel=error)
 ours=(superline superline-pb)
@@ -63,7 +63,7 @@ if [[ -n $baseline ]]; then
   git worktree prune
   git worktree add --detach "$base_src" "$baseline" >/dev/null
   cmake -S "$base_src" -B build-bench-baseline/build "${generator[@]}" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release \
-    -DSUPERLINE_BUILD_TESTS=OFF >/dev/null
+    -DSUPERLINE_BUILD_TESTS=OFF -DSUPERLINE_TYPESCRIPT=OFF >/dev/null
   cmake --build build-bench-baseline/build --target chat_server
   ours+=(superline@base superline-pb@base)
 fi
