@@ -18,7 +18,7 @@ namespace fuzz {
 
 class CheckingOutbox final : public superline::Outbox {
  public:
-  void send(superline::Frame frame) override {
+  void send(superline::SharedFrame frame) override {
     const superline::ServerOptions defaults;
     for (const std::string* bytes : {&frame->json, &frame->binary}) {
       if (bytes->size() > defaults.max_outbound_message_bytes) fail("a frame over the outbound limit", *bytes);

@@ -70,7 +70,7 @@ class RecordingAdapter final : public superline::Adapter {
 
 class NullOutbox final : public superline::Outbox {
  public:
-  void send(superline::Frame) override {}
+  void send(superline::SharedFrame) override {}
   void close(uint16_t, std::string_view) override {}
   void terminate() override {}
 };

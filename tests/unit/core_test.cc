@@ -23,7 +23,7 @@ using testing_support::ShapesApp;
 
 class RecordingOutbox final : public superline::Outbox {
  public:
-  void send(superline::Frame frame) override {
+  void send(superline::SharedFrame frame) override {
     std::lock_guard<std::mutex> lock(mu_);
     frames_.push_back(std::move(frame));
   }
@@ -42,7 +42,7 @@ class RecordingOutbox final : public superline::Outbox {
     for (const auto& f : frames_) out.push_back(f->json);
     return out;
   }
-  std::vector<superline::Frame> frames() {
+  std::vector<superline::SharedFrame> frames() {
     std::lock_guard<std::mutex> lock(mu_);
     return frames_;
   }
@@ -77,7 +77,7 @@ class RecordingOutbox final : public superline::Outbox {
 
  private:
   std::mutex mu_;
-  std::vector<superline::Frame> frames_;
+  std::vector<superline::SharedFrame> frames_;
   uint16_t close_code_ = 0;
   bool terminated_ = false;
 };
@@ -310,7 +310,7 @@ TEST_F(CoreTest, OneFanOutCarriesEachWireOnceAndRepliesOnlyTheirOwn) {
   Text text;
   text.set_value("hello");
   EXPECT_TRUE(room.broadcast(Shapes::Shared::kNotice, text).ok());
-  const superline::Frame frame = binary.outbox->frames().back();
+  const superline::SharedFrame frame = binary.outbox->frames().back();
   EXPECT_EQ(frame.get(), json.outbox->frames().back().get());  // one encoding per wire, shared
   EXPECT_EQ(frame->json, R"({"t":"evt","e":"notice","d":{"value":"hello"}})");
   superline::wire::Frame evt;
@@ -327,7 +327,7 @@ TEST_F(CoreTest, OneFanOutCarriesEachWireOnceAndRepliesOnlyTheirOwn) {
   req.set_i(4);
   req.set_m("nope");
   receive(binary, req.SerializeAsString());
-  const superline::Frame reply = binary.outbox->frames().back();
+  const superline::SharedFrame reply = binary.outbox->frames().back();
   EXPECT_TRUE(reply->json.empty());
   superline::wire::Frame err;
   ASSERT_TRUE(err.ParseFromString(reply->binary));
@@ -697,7 +697,7 @@ TEST_F(CoreTest, ASubscriptionIsAnsweredWhileTheBrokerIsAway) {
 namespace {
 
 // What another node publishes is forwarded as bytes, so it is checked once before it is: a text
-// frame that is not UTF-8, or a binary frame that is not a Frame, would fail a strict client.
+// frame that is not UTF-8, or a binary frame that is not a SharedFrame, would fail a strict client.
 TEST_F(CoreTest, AFrameFromAnotherNodeThatAClientWouldRefuseIsDroppedAndReported) {
   Client member = connect();
   server_.room("r").add(*member.conn);

@@ -10,13 +10,13 @@
 namespace superline {
 namespace {
 
-Frame shared(std::string bytes) {
+SharedFrame shared(std::string bytes) {
   auto frame = std::make_shared<EncodedFrame>();
   frame->json = std::move(bytes);
   return frame;
 }
 
-void push_text(WriteQueue& queue, const Frame& frame) { queue.push(frame, frame->json, ws::kText, false); }
+void push_text(WriteQueue& queue, const SharedFrame& frame) { queue.push(frame, frame->json, ws::kText, false); }
 
 // Everything gather() offers, as one string.
 std::string unwritten(const WriteQueue& queue) {

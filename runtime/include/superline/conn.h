@@ -35,7 +35,7 @@ class TransportPort;
 class Outbox {
  public:
   virtual ~Outbox() = default;
-  virtual void send(Frame frame) = 0;
+  virtual void send(SharedFrame frame) = 0;
   virtual void close(uint16_t code, std::string_view reason) = 0;
   // Drops the connection without a close handshake (a peer that stopped answering pings).
   virtual void terminate() = 0;
@@ -77,7 +77,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   // Sends an already encoded frame. A no-op once the transport has let the connection go; a frame
   // over the connection's outbound limit is dropped and logged (callers that can answer someone
   // check first, with check_size).
-  void send(Frame frame) {
+  void send(SharedFrame frame) {
     if (frame->in(wire_).size() > max_outbound_bytes_) return refuse_oversize(*frame);
     if (auto outbox = outbox_.lock()) outbox->send(std::move(frame));
   }
@@ -174,7 +174,7 @@ absl::Status Conn::emit(E, const P& payload) {
     return absl::FailedPreconditionError("event '" + std::string(E::kName) + "' is not in role '" +
                                          std::string(role_name_) + "''s surface");
   }
-  Frame frame = encode_event(E::kName, payload);
+  SharedFrame frame = encode_event(E::kName, payload);
   if (absl::Status fits = check_size(*frame, max_outbound_bytes_); !fits.ok()) return fits;
   send(std::move(frame));
   return absl::OkStatus();

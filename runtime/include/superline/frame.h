@@ -1,6 +1,12 @@
 // Encoding of server->client frames and of payloads, for both client wires: superline.v1 (JSON text)
 // and superline.pb.v1 (binary superline.wire.Frame). A frame is encoded once per wire and the same
 // bytes are shared by every recipient's write queue.
+//
+// Words, one meaning each: a *frame* is one unit of the superline protocol ({"t":"evt",...}), sent
+// as one WebSocket message: WireFrame as parsed, superline.wire.Frame on the binary wire,
+// EncodedFrame as bytes, SharedFrame those bytes shared by many queues. The RFC 6455 unit is a
+// *ws frame* and lives in the transport's ws:: namespace only. A *payload* is the contract's
+// message a frame carries; an *envelope* is what crosses the adapter (superline/adapter.h).
 // Thread-safety: free functions, no shared state.
 #pragma once
 
@@ -33,7 +39,7 @@ struct EncodedFrame {
 };
 
 // An encoded frame, shared read-only by every queue it is written to.
-using Frame = std::shared_ptr<const EncodedFrame>;
+using SharedFrame = std::shared_ptr<const EncodedFrame>;
 
 // A payload in the wire's encoding: protobuf's JSON mapping (printing fields at their default values
 // too), or protobuf binary.
@@ -51,8 +57,8 @@ absl::Status decode_payload(Wire wire, std::string_view data, google::protobuf::
 absl::Status check_size(const EncodedFrame& frame, std::size_t limit);
 
 // Fan-out frames, in both encodings.
-Frame encode_event(std::string_view event, const google::protobuf::Message& payload);
-Frame encode_publish(std::string_view topic, const google::protobuf::Message& payload,
+SharedFrame encode_event(std::string_view event, const google::protobuf::Message& payload);
+SharedFrame encode_publish(std::string_view topic, const google::protobuf::Message& payload,
                      std::string_view node_id);
 
 }  // namespace superline

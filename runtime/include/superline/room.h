@@ -33,7 +33,7 @@ class Room {
   std::vector<std::string> members() const;
   // Sends an encoded frame to every member on every node, except the connection `except_conn`;
   // PAYLOAD_TOO_LARGE, sending nothing, if it is over the server's outbound limit.
-  absl::Status broadcast_frame(Frame frame, std::string_view except_conn = {}) const;
+  absl::Status broadcast_frame(SharedFrame frame, std::string_view except_conn = {}) const;
 
  private:
   Server& server_;

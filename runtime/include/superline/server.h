@@ -120,7 +120,7 @@ class Server {
   // Fans an encoded frame out to the subscribers of topic `topic` of role `role` (kSharedRole for
   // shared topics) on every node. PAYLOAD_TOO_LARGE, publishing nothing, if the frame is over
   // ServerOptions::max_outbound_message_bytes.
-  absl::Status publish_topic(int role, std::string_view topic, Frame frame);
+  absl::Status publish_topic(int role, std::string_view topic, SharedFrame frame);
   // Sends a node-to-node event to every other node (never this one).
   void emit_server(std::string_view event, const google::protobuf::Message& payload);
   // Listens for a node-to-node event from the other nodes. A listener that throws is reported to
@@ -141,8 +141,8 @@ class Server {
   // `event_role` names the role whose event the frame carries (empty: shared, or not an event):
   // the node that owns a connection outside that role never delivers it there, counts it
   // (dropped_outside_surface) and reports it to on_error.
-  absl::Status send_to_conn(std::string_view conn_id, Frame frame, std::string_view event_role = {});
-  absl::Status send_to_user(std::string_view user_id, Frame frame, std::string_view event_role = {});
+  absl::Status send_to_conn(std::string_view conn_id, SharedFrame frame, std::string_view event_role = {});
+  absl::Status send_to_user(std::string_view user_id, SharedFrame frame, std::string_view event_role = {});
   void close_conn(std::string_view conn_id, uint16_t code = kCloseNormal, std::string_view reason = {});
   void close_user(std::string_view user_id, uint16_t code = kCloseNormal, std::string_view reason = {});
 
@@ -171,10 +171,10 @@ class Server {
   friend class internal::TransportPort;
 
   // A frame, or (without one) a close with `code` and `reason`, on a personal channel.
-  void publish_personal(const std::string& channel, const Frame& frame, std::string_view event_role = {},
+  void publish_personal(const std::string& channel, const SharedFrame& frame, std::string_view event_role = {},
                         uint16_t code = 0, std::string_view reason = {});
   // Fans a frame out on `channel` (checked against the outbound limit first).
-  absl::Status publish(const std::string& channel, const Frame& frame, std::string_view except_conn = {});
+  absl::Status publish(const std::string& channel, const SharedFrame& frame, std::string_view except_conn = {});
 
   const ContractInfo& contract_;
   ServerOptions options_;

@@ -103,7 +103,7 @@ class ContractServer {
     static_assert(E::kRoleIndex == kSharedRole,
                   "publish takes shared topics only; publish a role's topic with for_role(R).publish");
     internal::check_payload<E, P>();
-    Frame frame = encode_publish(E::kName, payload, core_.node_id());
+    SharedFrame frame = encode_publish(E::kName, payload, core_.node_id());
     if (absl::Status fits = check_size(*frame, core_.options().max_outbound_message_bytes); !fits.ok())
       return fits;
     core_.echo_topic(E::kName, payload);  // this node's bus listeners, in-process, exactly once
@@ -132,7 +132,7 @@ class ContractServer {
     absl::Status emit(E, const P& payload) {
       static_assert(E::kKind == MethodKind::kEvent, "emit takes a server event of the contract");
       internal::check_payload<E, P>();
-      Frame frame = encode_event(E::kName, payload);
+      SharedFrame frame = encode_event(E::kName, payload);
       // Its role goes with it: the node owning each connection delivers it only within the
       // connection's surface (a user may have connections of several roles).
       const std::string_view role = E::kRoleIndex == kSharedRole ? std::string_view() : Contract::info().roles[E::kRoleIndex];

@@ -168,7 +168,7 @@ void PendingReply::reply(const google::protobuf::Message& value) {
   if (!claim()) return;
   auto conn = conn_.lock();
   if (!conn) return answered(kDisconnected);
-  Frame frame = reply_frame(conn->wire(), request_id_, &value);
+  SharedFrame frame = reply_frame(conn->wire(), request_id_, &value);
   if (absl::Status fits = check_size(*frame, conn->max_outbound_bytes()); !fits.ok()) {
     frame = error_frame(conn->wire(), request_id_,
                         error(kPayloadTooLarge,

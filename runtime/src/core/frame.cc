@@ -49,7 +49,7 @@ absl::Status decode_json_payload(std::string_view json, google::protobuf::Messag
 }
 
 // The frame in both encodings; `frame.d` is filled per wire from `payload`.
-Frame encode_both(WireFrame frame, const google::protobuf::Message& payload) {
+SharedFrame encode_both(WireFrame frame, const google::protobuf::Message& payload) {
   auto out = std::make_shared<EncodedFrame>();
   frame.has_d = true;
   frame.d = payload_json(payload);
@@ -71,14 +71,14 @@ absl::Status check_size(const EncodedFrame& frame, std::size_t limit) {
   return error(kPayloadTooLarge, cat("the frame would be ", size, " bytes, over the ", limit, "-byte limit"));
 }
 
-Frame encode_event(std::string_view event, const google::protobuf::Message& payload) {
+SharedFrame encode_event(std::string_view event, const google::protobuf::Message& payload) {
   WireFrame frame;
   frame.t = "evt";
   frame.e = event;
   return encode_both(std::move(frame), payload);
 }
 
-Frame encode_publish(std::string_view topic, const google::protobuf::Message& payload,
+SharedFrame encode_publish(std::string_view topic, const google::protobuf::Message& payload,
                      std::string_view node_id) {
   WireFrame frame;
   frame.t = "pub";

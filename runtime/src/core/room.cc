@@ -26,7 +26,7 @@ std::size_t Room::size() const { return server_.channels_->member_count(channel_
 
 std::vector<std::string> Room::members() const { return server_.channels_->member_ids(channel_); }
 
-absl::Status Room::broadcast_frame(Frame frame, std::string_view except_conn) const {
+absl::Status Room::broadcast_frame(SharedFrame frame, std::string_view except_conn) const {
   return server_.publish(channel_, frame, except_conn);
 }
 

@@ -188,7 +188,7 @@ absl::StatusOr<bool> Server::is_online(std::string_view user_id, std::chrono::mi
 
 // ---- Fan-out ----
 
-absl::Status Server::publish(const std::string& channel, const Frame& frame, std::string_view except_conn) {
+absl::Status Server::publish(const std::string& channel, const SharedFrame& frame, std::string_view except_conn) {
   // Checked once here, where the publisher can be told, rather than by each recipient's queue.
   if (absl::Status fits = check_size(*frame, options_.max_outbound_message_bytes); !fits.ok()) return fits;
   metrics_->fanout();
@@ -196,20 +196,20 @@ absl::Status Server::publish(const std::string& channel, const Frame& frame, std
   return absl::OkStatus();
 }
 
-absl::Status Server::publish_topic(int role, std::string_view topic, Frame frame) {
+absl::Status Server::publish_topic(int role, std::string_view topic, SharedFrame frame) {
   return publish(channels::topic(contract_.roles[static_cast<size_t>(role)], topic), frame);
 }
 
 // ---- Targeted sends ----
 
-void Server::publish_personal(const std::string& channel, const Frame& frame, std::string_view event_role,
+void Server::publish_personal(const std::string& channel, const SharedFrame& frame, std::string_view event_role,
                               uint16_t code, std::string_view reason) {
   metrics_->fanout();
   adapter_->publish(channel, frame ? envelope::frame(node_id_, *frame, {}, event_role)
                                    : envelope::close(node_id_, code, reason));
 }
 
-absl::Status Server::send_to_conn(std::string_view conn_id, Frame frame, std::string_view event_role) {
+absl::Status Server::send_to_conn(std::string_view conn_id, SharedFrame frame, std::string_view event_role) {
   if (absl::Status fits = check_size(*frame, options_.max_outbound_message_bytes); !fits.ok()) return fits;
   if (auto conn = find(conn_id)) {  // local: no adapter trip
     if (!delivery_->in_surface(*conn, event_role, node_id_)) {
@@ -225,7 +225,7 @@ absl::Status Server::send_to_conn(std::string_view conn_id, Frame frame, std::st
   return absl::OkStatus();
 }
 
-absl::Status Server::send_to_user(std::string_view user_id, Frame frame, std::string_view event_role) {
+absl::Status Server::send_to_user(std::string_view user_id, SharedFrame frame, std::string_view event_role) {
   if (absl::Status fits = check_size(*frame, options_.max_outbound_message_bytes); !fits.ok()) return fits;
   publish_personal(channels::user(user_id), frame, event_role);  // a user may be on many nodes
   return absl::OkStatus();

@@ -8,14 +8,14 @@ namespace superline {
 namespace {
 
 // A frame in one wire's encoding only: a reply goes to one connection.
-Frame single(Wire wire, const WireFrame& frame) {
+SharedFrame single(Wire wire, const WireFrame& frame) {
   auto out = std::make_shared<EncodedFrame>();
   (wire == Wire::kJson ? out->json : out->binary) = encode_frame(wire, frame);
   return out;
 }
 
 // A frame of type `t` without payload (JSON "d":null if `null_d`), in both wires.
-Frame constant_frame(std::string_view t, bool null_d) {
+SharedFrame constant_frame(std::string_view t, bool null_d) {
   WireFrame frame;
   frame.t = t;
   auto out = std::make_shared<EncodedFrame>();
@@ -30,17 +30,17 @@ Frame constant_frame(std::string_view t, bool null_d) {
 
 bool is_unexpected(const absl::Status& status) { return error_code(status) == kInternal && !has_wire_code(status); }
 
-const Frame& env_frame() {
-  static const Frame frame = constant_frame("env", /*null_d=*/true);
+const SharedFrame& env_frame() {
+  static const SharedFrame frame = constant_frame("env", /*null_d=*/true);
   return frame;
 }
 
-const Frame& ping_frame() {
-  static const Frame frame = constant_frame("ping", /*null_d=*/false);
+const SharedFrame& ping_frame() {
+  static const SharedFrame frame = constant_frame("ping", /*null_d=*/false);
   return frame;
 }
 
-Frame error_frame(Wire wire, std::string_view id, const absl::Status& status) {
+SharedFrame error_frame(Wire wire, std::string_view id, const absl::Status& status) {
   WireFrame frame;
   frame.t = "err";
   frame.i = id;
@@ -62,7 +62,7 @@ Frame error_frame(Wire wire, std::string_view id, const absl::Status& status) {
   return single(wire, frame);
 }
 
-Frame reply_frame(Wire wire, std::string_view id, const google::protobuf::Message* value) {
+SharedFrame reply_frame(Wire wire, std::string_view id, const google::protobuf::Message* value) {
   WireFrame frame;
   frame.t = "res";
   frame.i = id;

@@ -12,11 +12,11 @@
 
 namespace superline {
 
-Frame error_frame(Wire wire, std::string_view id, const absl::Status& status);
+SharedFrame error_frame(Wire wire, std::string_view id, const absl::Status& status);
 // The answer to a request (`value`) or a subscription (null: JSON "d":null, no payload in binary).
-Frame reply_frame(Wire wire, std::string_view id, const google::protobuf::Message* value);
-const Frame& env_frame();
-const Frame& ping_frame();
+SharedFrame reply_frame(Wire wire, std::string_view id, const google::protobuf::Message* value);
+const SharedFrame& env_frame();
+const SharedFrame& ping_frame();
 
 // Statuses whose text is for the server's log only: an unexpected failure must not leak detail.
 bool is_unexpected(const absl::Status& status);

@@ -120,7 +120,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   }
 
   // ---- Outbox: any thread ----
-  void send(Frame frame) override {
+  void send(SharedFrame frame) override {
     {
       std::lock_guard<std::mutex> lock(inbox_mu_);
       if (inbox_closed_) return;
@@ -343,7 +343,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
       drain_posted_ = false;
     }
     uint64_t taken = 0;
-    for (Frame& frame : draining_) taken += enqueue(std::move(frame));
+    for (SharedFrame& frame : draining_) taken += enqueue(std::move(frame));
     if (taken > 0) port_.metrics().frames_sent(wire_, taken);
     draining_.clear();
     if (draining_.capacity() > 8) draining_.shrink_to_fit();
@@ -354,7 +354,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   bool over_cap() const { return queue_.charged_bytes() >= port_.options().max_queued_bytes; }
 
   // Whether the frame was queued.
-  bool enqueue(Frame frame) {
+  bool enqueue(SharedFrame frame) {
     if (!conn_ || closing_) return false;
     if (over_cap()) {
       if (port_.options().slow_consumer == SlowConsumerPolicy::kDrop) {
@@ -380,16 +380,16 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   }
 
   void enqueue_control(ws::Opcode opcode, std::string payload) {
-    Frame frame = owned(std::move(payload));
+    SharedFrame frame = owned(std::move(payload));
     queue_.push(frame, frame->json, opcode, /*owned=*/true);
   }
 
   void enqueue_raw(std::string bytes) {
-    Frame frame = owned(std::move(bytes));
+    SharedFrame frame = owned(std::move(bytes));
     queue_.push(frame, frame->json, std::nullopt, /*owned=*/true);
   }
 
-  static Frame owned(std::string bytes) {
+  static SharedFrame owned(std::string bytes) {
     auto frame = std::make_shared<EncodedFrame>();
     frame->json = std::move(bytes);
     return frame;
@@ -486,10 +486,10 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
   LogThrottle log_throttle_;  // for protobuf's lines about this connection's bytes
 
   std::mutex inbox_mu_;
-  std::vector<Frame> inbox_;   // guarded by inbox_mu_
+  std::vector<SharedFrame> inbox_;   // guarded by inbox_mu_
   bool drain_posted_ = false;  // guarded by inbox_mu_
   bool inbox_closed_ = false;  // guarded by inbox_mu_
-  std::vector<Frame> draining_;
+  std::vector<SharedFrame> draining_;
 
   WriteQueue queue_;
   std::atomic<size_t> queued_bytes_{0};  // queue_.charged_bytes() after the last flush, for stats

@@ -2,7 +2,7 @@
 
 namespace superline {
 
-void WriteQueue::push(Frame frame, const std::string& bytes, std::optional<ws::Opcode> opcode, bool owned) {
+void WriteQueue::push(SharedFrame frame, const std::string& bytes, std::optional<ws::Opcode> opcode, bool owned) {
   Entry entry{std::move(frame), &bytes, 0, {}, 0};
   if (opcode) entry.header_size = static_cast<uint8_t>(ws::write_header(entry.header, *opcode, bytes.size()));
   size_t charge = entry.size() + kEntryOverhead;

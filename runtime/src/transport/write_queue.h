@@ -23,7 +23,7 @@ class WriteQueue {
  public:
   // Queues `bytes` as one WebSocket frame with `opcode`, or raw (no header) without one. `bytes`
   // must live in `frame`. `owned` says the frame was allocated for this queue alone.
-  void push(Frame frame, const std::string& bytes, std::optional<ws::Opcode> opcode, bool owned);
+  void push(SharedFrame frame, const std::string& bytes, std::optional<ws::Opcode> opcode, bool owned);
 
   // Fills `iov` with the unwritten bytes, in order, up to `max` entries; returns how many.
   int gather(iovec* iov, int max) const;
@@ -47,7 +47,7 @@ class WriteQueue {
 
  private:
   struct Entry {
-    Frame frame;
+    SharedFrame frame;
     const std::string* bytes;
     uint32_t charge;  // what this entry adds to charged_
     uint8_t header[ws::kMaxHeaderBytes];

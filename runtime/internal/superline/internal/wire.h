@@ -27,7 +27,7 @@ struct WireFrame {
 };
 
 // INVALID_ARGUMENT if `data` is not a frame: on JSON, not an object with a string "t", a known field
-// of the wrong type, or nesting deeper than 64 levels; on the binary wire, not a Frame with a type.
+// of the wrong type, or nesting deeper than 64 levels; on the binary wire, not a superline.wire.Frame with a type.
 absl::StatusOr<WireFrame> parse_frame(Wire wire, std::string_view data);
 absl::StatusOr<WireFrame> parse_wire_frame(std::string_view text);  // the JSON wire
 
