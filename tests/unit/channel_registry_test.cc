@@ -24,11 +24,13 @@ TEST(Channels, EveryNameParsesBackToWhatMadeIt) {
   EXPECT_EQ(channels::user("u1"), "u:u1");
   EXPECT_EQ(channels::reply("n1"), "reply:n1");
 
-  auto room = channels::parse(channels::room("a:b"));  // a room name may hold ':'
+  // parse() gives views into the name: the names must outlive them.
+  const std::string room_name = channels::room("a:b"), topic_name = channels::topic("admin", "audit");
+  auto room = channels::parse(room_name);  // a room name may hold ':'
   ASSERT_TRUE(room);
   EXPECT_EQ(room->kind, channels::Kind::kRoom);
   EXPECT_EQ(room->name, "a:b");
-  auto topic = channels::parse(channels::topic("admin", "audit"));
+  auto topic = channels::parse(topic_name);
   ASSERT_TRUE(topic);
   EXPECT_EQ(topic->kind, channels::Kind::kTopic);
   EXPECT_EQ(topic->ns, "admin");
