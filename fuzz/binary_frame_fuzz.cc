@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static fuzz::ChatNode node;
   static auto conn = node.open(superline::Wire::kProtobuf);
   static superline::LogThrottle throttle;
-  const superline::LogScope scope(throttle, conn->id());  // as the transport runs it: logs throttled
+  // As the transport runs it: protobuf's lines go to the server's log, throttled.
+  const superline::LogScope scope(node.server.core().options().log, throttle, conn->id());
   superline::internal::TransportPort(node.server.core()).receive(conn, std::string_view(reinterpret_cast<const char*>(data), size));
   return 0;
 }
