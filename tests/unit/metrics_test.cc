@@ -63,7 +63,8 @@ TEST(Metrics, RendersEveryFamilyWithContractLabels) {
   metrics.client_event(method("poke"));
   ServerStats stats;
   stats.connections_by_role = {{"shared", 0}, {"member", 1}, {"admin", 0}};
-  const std::string text = "\n" + metrics.render(stats, 0, 1.5, 1.7e9);
+  stats.cpu_seconds = 1.5;
+  const std::string text = "\n" + metrics.render(stats);
 
   EXPECT_TRUE(has_line(text, "# TYPE superline_connections gauge"));
   EXPECT_TRUE(has_line(text, R"(superline_connections{role="member"} 1)"));
@@ -90,7 +91,7 @@ TEST(Metrics, RendersEveryFamilyWithContractLabels) {
 TEST(Metrics, CustomCodesAreBounded) {
   Metrics metrics(contract());
   for (int i = 0; i < 100; ++i) metrics.request_answered(method("echo"), "CODE_" + std::to_string(i), 0.001);
-  const std::string text = metrics.render(ServerStats{}, 0, 0, 0);
+  const std::string text = metrics.render(ServerStats{});
   size_t series = 0;
   for (size_t at = text.find("superline_requests_total{method=\"echo\",code=\"CODE_"); at != std::string::npos;
        at = text.find("superline_requests_total{method=\"echo\",code=\"CODE_", at + 1)) {

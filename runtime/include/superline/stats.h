@@ -61,6 +61,8 @@ struct ServerStats {
 
   std::size_t resident_memory_bytes = 0;  // of the process
   std::size_t open_fds = 0;
+  double cpu_seconds = 0;         // user + system, of the process
+  double start_time_seconds = 0;  // the process's, since the Unix epoch
 };
 
 }  // namespace superline

@@ -78,16 +78,28 @@ void RedisLink::command(std::initializer_list<std::string_view> args, Reply done
   send(argc, argv, lens, std::move(done));
 }
 
-void RedisLink::command(const std::vector<std::string>& args, Reply done) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  argv.reserve(args.size());
-  lens.reserve(args.size());
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
+namespace {
+
+// hiredis's argv form of a command of any length.
+struct Argv {
+  explicit Argv(const std::vector<std::string>& args) {
+    pointers.reserve(args.size());
+    lengths.reserve(args.size());
+    for (const auto& a : args) {
+      pointers.push_back(a.data());
+      lengths.push_back(a.size());
+    }
   }
-  send(static_cast<int>(argv.size()), argv.data(), lens.data(), std::move(done));
+  int count() const { return static_cast<int>(pointers.size()); }
+  std::vector<const char*> pointers;
+  std::vector<size_t> lengths;
+};
+
+}  // namespace
+
+void RedisLink::command(const std::vector<std::string>& args, Reply done) {
+  Argv argv(args);
+  send(argv.count(), argv.pointers.data(), argv.lengths.data(), std::move(done));
 }
 
 void RedisLink::send(int argc, const char** argv, const size_t* lens, Reply done) {
@@ -113,44 +125,32 @@ void RedisLink::send(int argc, const char** argv, const size_t* lens, Reply done
 
 void RedisLink::push_command(const std::vector<std::string>& args) {
   if (ctx_ == nullptr) return;
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
+  Argv argv(args);
   redisAsyncCommandArgv(
       ctx_,
       +[](redisAsyncContext*, void* reply, void* privdata) {
         auto* link = static_cast<RedisLink*>(privdata);
         if (link->push_) link->push_(static_cast<redisReply*>(reply));
       },
-      this, static_cast<int>(argv.size()), argv.data(), lens.data());
+      this, argv.count(), argv.pointers.data(), argv.lengths.data());
 }
 
 void RedisLink::arm() {
+  if (want_read_ && !reading_) wait(net::posix::stream_descriptor::wait_read, reading_, &redisAsyncHandleRead);
+  if (want_write_ && !writing_) wait(net::posix::stream_descriptor::wait_write, writing_, &redisAsyncHandleWrite);
+}
+
+void RedisLink::wait(net::posix::stream_descriptor::wait_type type, bool& waiting, void (*handle)(redisAsyncContext*)) {
   if (ctx_ == nullptr) return;
   const uint64_t gen = generation_;
-  if (want_read_ && !reading_) {
-    reading_ = true;
-    fd_.async_wait(net::posix::stream_descriptor::wait_read, [this, gen](boost::system::error_code ec) {
-      if (gen != generation_) return;
-      reading_ = false;
-      if (ec || ctx_ == nullptr) return;
-      redisAsyncHandleRead(ctx_);
-      if (gen == generation_) arm();
-    });
-  }
-  if (want_write_ && !writing_ && ctx_ != nullptr) {
-    writing_ = true;
-    fd_.async_wait(net::posix::stream_descriptor::wait_write, [this, gen](boost::system::error_code ec) {
-      if (gen != generation_) return;
-      writing_ = false;
-      if (ec || ctx_ == nullptr) return;
-      redisAsyncHandleWrite(ctx_);
-      if (gen == generation_) arm();
-    });
-  }
+  waiting = true;
+  fd_.async_wait(type, [this, gen, &waiting, handle](boost::system::error_code ec) {
+    if (gen != generation_) return;  // the context this wait was for is gone
+    waiting = false;
+    if (ec || ctx_ == nullptr) return;
+    handle(ctx_);
+    if (gen == generation_) arm();
+  });
 }
 
 }  // namespace superline

@@ -55,6 +55,10 @@ class RedisLink {
  private:
   void send(int argc, const char** argv, const size_t* lens, Reply done);
   void arm();
+  // Waits for the socket to be readable or writable (`waiting` says a wait is out), then hands it
+  // to hiredis with `handle`.
+  void wait(boost::asio::posix::stream_descriptor::wait_type type, bool& waiting,
+            void (*handle)(redisAsyncContext*));
   void context_gone();
 
   const std::string name_;  // "publish" or "subscribe", for the log

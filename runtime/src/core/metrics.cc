@@ -156,8 +156,7 @@ void Metrics::fill(ServerStats& stats) const {
   stats.rate_limit_closes = rate_limit_closes_.value();
 }
 
-std::string Metrics::render(const ServerStats& stats, uint64_t slow_consumer_drops, double process_cpu_seconds,
-                            double process_start_time) const {
+std::string Metrics::render(const ServerStats& stats) const {
   Exposition e;
   auto method_label = [&](std::size_t i) {
     return i < contract_.methods.size() ? label(contract_.methods[i].name) : std::string("(unknown)");
@@ -227,7 +226,7 @@ std::string Metrics::render(const ServerStats& stats, uint64_t slow_consumer_dro
   e.single("superline_deliveries_total", "counter", "Frames fan-outs from any node handed to this node's connections.", deliveries_.value());
   e.single("superline_queued_bytes", "gauge", "Memory held in connections' write queues.", uint64_t{stats.queued_bytes});
   e.single("superline_slow_consumer_closes_total", "counter", "Connections closed (1013) for not reading what they were sent.", slow_consumer_closes_.value());
-  e.single("superline_slow_consumer_drops_total", "counter", "Frames skipped for slow consumers under the drop policy.", slow_consumer_drops);
+  e.single("superline_slow_consumer_drops_total", "counter", "Frames skipped for slow consumers under the drop policy.", stats.slow_consumer_drops);
   e.single("superline_rate_limited_total", "counter", "Requests, client events and subscriptions refused for the request rate.", rate_limited_.value());
   e.single("superline_rate_limit_closes_total", "counter", "Connections closed (1008) for staying over the request rate.", rate_limit_closes_.value());
   e.single("superline_dropped_outside_surface_total", "counter", "Targeted events not delivered to a connection whose role lacks them.", stats.dropped_outside_surface);
@@ -242,8 +241,8 @@ std::string Metrics::render(const ServerStats& stats, uint64_t slow_consumer_dro
   e.single("superline_uptime_seconds", "gauge", "Seconds since the server started.", stats.uptime_seconds);
   e.single("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", uint64_t{stats.resident_memory_bytes});
   e.single("process_open_fds", "gauge", "Number of open file descriptors.", uint64_t{stats.open_fds});
-  e.single("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", process_cpu_seconds);
-  e.single("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", process_start_time);
+  e.single("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", stats.cpu_seconds);
+  e.single("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", stats.start_time_seconds);
   return e.take();
 }
 

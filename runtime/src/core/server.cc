@@ -143,6 +143,8 @@ ServerStats Server::stats() const {
   const ProcessStats process = read_process_stats();
   stats.resident_memory_bytes = process.resident_memory_bytes;
   stats.open_fds = process.open_fds;
+  stats.cpu_seconds = process.cpu_seconds;
+  stats.start_time_seconds = process.start_time_seconds;
   if (stats.state != ServingState::kServing) {
     stats.not_ready = std::string(serving_state_name(stats.state));
   } else if (!stats.adapter_connected) {

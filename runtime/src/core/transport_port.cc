@@ -8,7 +8,6 @@
 #include "channels.h"
 #include "connection_registry.h"
 #include "dispatcher.h"
-#include "process_stats.h"
 #include "random_id.h"
 #include "server_frames.h"
 #include "server_hooks.h"
@@ -166,11 +165,9 @@ TransportPort::AdminAnswer TransportPort::admin(std::string_view path) const {
   AdminAnswer answer;
   answer.status = 200;
   if (bare == "/metrics") {
-    const ProcessStats process = read_process_stats();
     // The Prometheus text format, version 0.0.4.
     answer.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    answer.body = server_.metrics_->render(stats, stats.slow_consumer_drops, process.cpu_seconds,
-                                           process.start_time_seconds);
+    answer.body = server_.metrics_->render(stats);
     return answer;
   }
   answer.content_type = "application/json";

@@ -79,9 +79,9 @@ class Metrics {
 
   // Fills the counters of `stats`.
   void fill(ServerStats& stats) const;
-  // The whole exposition: these counters, and the gauges and adapter figures in `stats`.
-  std::string render(const ServerStats& stats, uint64_t slow_consumer_drops, double process_cpu_seconds,
-                     double process_start_time) const;
+  // The whole exposition: these counters, and the gauges, adapter and process figures in `stats`
+  // (one Server::stats() per scrape).
+  std::string render(const ServerStats& stats) const;
 
  private:
   static std::size_t index(Wire wire) { return wire == Wire::kJson ? 0 : 1; }
