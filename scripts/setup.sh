@@ -6,8 +6,10 @@
 set -euo pipefail
 
 packages=(protobuf-compiler libprotobuf-dev libprotoc-dev libboost1.81-dev libhiredis-dev libabsl-dev
-          libgtest-dev libgmock-dev libbenchmark-dev redis-server cmake ninja-build g++ ccache pkg-config
-          prometheus "$@")  # prometheus: promtool checks /metrics, and a real server scrapes it in a test
+          libgtest-dev libgmock-dev libbenchmark-dev libssl-dev redis-server cmake ninja-build g++ ccache
+          pkg-config prometheus "$@")
+# libssl-dev: OpenSSL's SHA-256 for the contract id (codegen). prometheus: promtool checks /metrics,
+# and a real server scrapes it in a test.
 
 missing=()
 for p in "${packages[@]}"; do
