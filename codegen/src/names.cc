@@ -28,7 +28,7 @@ bool IsGeneratedMember(std::string_view name) {
   static const std::set<std::string_view> kMembers = {
       "Base",      "async_call", "async_subscribe", "call",   "check_surface", "close",       "connect",
       "connected", "core",       "on",              "server", "send_event",    "subscribe",   "timeout",
-      "unsubscribe", "with_role"};
+      "unsubscribe", "with_role", "contract_id", "server_contract"};
   return kMembers.count(name) > 0;
 }
 
@@ -53,7 +53,8 @@ bool IsTsReserved(std::string_view name) {
       "object", "readonly", "string", "symbol", "type", "undefined", "unique", "unknown",
       // @superline/client's ContractClient (contract.ts), and `then`, which would make a client
       // look like a promise to `await`.
-      "close", "connected", "on", "ready", "subscribe", "then", "toString", "valueOf", "hasOwnProperty"};
+      "close", "connected", "contract", "on", "ready", "serverContract", "subscribe", "then", "toString", "valueOf",
+      "hasOwnProperty"};
   return kWords.count(name) > 0;
 }
 

@@ -5,6 +5,7 @@
 #include <set>
 #include <vector>
 
+#include "contract_id.h"
 #include "print_util.h"
 
 namespace superline::codegen {
@@ -133,6 +134,7 @@ void PrintSurface(Printer& p, const ContractModel& model, const RoleModel& role,
           "/** Every name role \"$role$\" may use, with its payload schemas (what $C$$R$Client runs on). */\n"
           "export const $C$$R$Surface: Surface = {\n");
   p.Indent();
+  p.Print({{"id", ContractId(model)}}, "contract: \"$id$\",\n");
   // One section per kind; a role that adds nothing to one shares shared's object.
   auto section = [&](const char* name, MethodKind kind) {
     Vars vars = {{"name", name}, {"C", model.name}};

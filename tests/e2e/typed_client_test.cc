@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <mutex>
+#include <regex>
 
 #include "../support/eventually.h"
 #include "../support/shapes_app.h"
@@ -163,6 +165,41 @@ TEST_P(ChatClientTest, ReconnectsAndResubscribes) {
     EXPECT_TRUE(server_.for_role(chat::Chat::kUser).publish(chat::Chat::User::kAnnouncements, a).ok());
     return announcements > 0;
   }));
+}
+
+// The upgrade names the server's contract; a client of the same build hears its own id and logs
+// nothing, one of another version logs it once however often it reconnects.
+TEST_P(ChatClientTest, TheServerNamesItsContractAndAnotherVersionIsLoggedOnce) {
+  std::mutex mu;
+  std::vector<std::string> warnings;
+  auto sink = [&](const superline::LogRecord& r) {
+    std::lock_guard lock(mu);
+    warnings.push_back(superline::format_log_text(r));
+  };
+  superline::ClientOptions same = options_for(port(), "alice", GetParam());
+  same.log = sink;
+  chat::ChatUserClient alice(same);
+  EXPECT_EQ(alice.server_contract(), "");  // before the first upgrade
+  ASSERT_TRUE(alice.connect().ok());
+  EXPECT_EQ(alice.server_contract(), chat::ChatUserClient::contract_id());
+  EXPECT_TRUE(std::regex_match(std::string(chat::ChatUserClient::contract_id()), std::regex("chat\\.Chat@[0-9a-f]{16}")))
+      << chat::ChatUserClient::contract_id();
+
+  superline::ClientOptions other = options_for(port(), "bob", GetParam());
+  other.params.emplace_back("role", "user");
+  other.contract_id = "chat.Chat@00000000000000ff";
+  other.log = sink;
+  superline::ClientCore bob(other);
+  ASSERT_TRUE(bob.connect(5s).ok());
+  EXPECT_EQ(bob.server_contract(), chat::ChatUserClient::contract_id());
+  server_.core().close_user("bob", 1012, "restart");  // a close the client reconnects after
+  ASSERT_TRUE(eventually([&] { return bob.opens() == 2 && bob.connected(); }));
+
+  std::lock_guard lock(mu);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0], "superline warning: the server speaks another version of the contract "
+                         "server_contract=" + std::string(chat::ChatUserClient::contract_id()) +
+                         " client_contract=chat.Chat@00000000000000ff");
 }
 
 INSTANTIATE_TEST_SUITE_P(Wires, ChatClientTest,

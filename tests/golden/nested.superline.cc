@@ -9,6 +9,7 @@ namespace v2 {
 const superline::ContractInfo& Relay::info() {
   static const superline::ContractInfo* const info = new superline::ContractInfo{
       "Relay",
+      "acme.relay.v2.Relay@f9bcf802be7254a5",
       {"shared", "relay_node"},
       {
           {"forward", superline::MethodKind::kRequest, 0, 0, &::acme::relay::v2::Envelope::default_instance(),

@@ -23,6 +23,7 @@ export interface RelayRelayNodeTopics extends RelaySharedTopics {}
 
 /** Every name role "shared" may use, with its payload schemas (what RelaySharedClient runs on). */
 export const RelaySharedSurface: Surface = {
+  contract: "acme.relay.v2.Relay@f9bcf802be7254a5",
   requests: {
     forward: { input: pb_acme_nested.EnvelopeSchema, output: pb_acme_common.RefSchema },
   },
@@ -35,6 +36,7 @@ export const RelaySharedSurface: Surface = {
 
 /** Every name role "relay_node" may use, with its payload schemas (what RelayRelayNodeClient runs on). */
 export const RelayRelayNodeSurface: Surface = {
+  contract: "acme.relay.v2.Relay@f9bcf802be7254a5",
   requests: RelaySharedSurface.requests,
   clientEvents: {
     ...RelaySharedSurface.clientEvents,

@@ -8,6 +8,7 @@ namespace v1 {
 const superline::ContractInfo& Shapes::info() {
   static const superline::ContractInfo* const info = new superline::ContractInfo{
       "Shapes",
+      "shapes.v1.Shapes@f0ad961712936045",
       {"shared", "member", "admin"},
       {
           {"echo", superline::MethodKind::kRequest, 0, 0, &::shapes::v1::Text::default_instance(),

@@ -45,6 +45,7 @@ export interface ShapesAdminTopics extends ShapesSharedTopics {
 
 /** Every name role "shared" may use, with its payload schemas (what ShapesSharedClient runs on). */
 export const ShapesSharedSurface: Surface = {
+  contract: "shapes.v1.Shapes@f0ad961712936045",
   requests: {
     echo: { input: pb_shapes.TextSchema, output: pb_shapes.TextSchema },
     slow: { input: pb_shapes.TextSchema, output: pb_shapes.TextSchema },
@@ -65,6 +66,7 @@ export const ShapesSharedSurface: Surface = {
 
 /** Every name role "member" may use, with its payload schemas (what ShapesMemberClient runs on). */
 export const ShapesMemberSurface: Surface = {
+  contract: "shapes.v1.Shapes@f0ad961712936045",
   requests: {
     ...ShapesSharedSurface.requests,
     post: { input: pb_shapes.TextSchema, output: pb_shapes.CountSchema },
@@ -82,6 +84,7 @@ export const ShapesMemberSurface: Surface = {
 
 /** Every name role "admin" may use, with its payload schemas (what ShapesAdminClient runs on). */
 export const ShapesAdminSurface: Surface = {
+  contract: "shapes.v1.Shapes@f0ad961712936045",
   requests: {
     ...ShapesSharedSurface.requests,
     post: { input: pb_shapes.TextSchema, output: pb_shapes.CountSchema },

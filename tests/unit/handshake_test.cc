@@ -71,10 +71,13 @@ TEST(Handshake, QueryParametersAreCheckedText) {
 
 TEST(Handshake, TheSwitchingProtocolsAnswerCarriesRfc6455sAcceptKey) {
   const UpgradeRequest request = upgrade();  // the key of RFC 6455 §1.3
-  EXPECT_EQ(switching_protocols(request, ""),
+  EXPECT_EQ(switching_protocols(request, "", ""),
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nServer: superline\r\n"
             "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
-  EXPECT_NE(switching_protocols(request, "superline.pb.v1").find("\r\nSec-WebSocket-Protocol: superline.pb.v1\r\n\r\n"),
+  EXPECT_NE(switching_protocols(request, "superline.pb.v1", "").find("\r\nSec-WebSocket-Protocol: superline.pb.v1\r\n\r\n"),
+            std::string::npos);
+  EXPECT_NE(switching_protocols(request, "", "chat.Chat@0123456789abcdef")
+                .find("\r\nSuperline-Contract: chat.Chat@0123456789abcdef\r\n\r\n"),
             std::string::npos);
 }
 

@@ -15,6 +15,7 @@ class FakeSocket {
   onmessage: ((ev: { data: unknown }) => void) | null = null;
   onclose: ((ev: { code?: number; reason?: string }) => void) | null = null;
   onerror: ((ev: unknown) => void) | null = null;
+  private upgradeListener: ((response: { headers: Record<string, string> }) => void) | undefined;
   constructor(readonly url: string) {
     FakeSocket.all.push(this);
   }
@@ -24,7 +25,12 @@ class FakeSocket {
   close() {
     this.readyState = 3;
   }
-  open() {
+  // As the `ws` package: "upgrade" with the response before "open".
+  on(event: string, listener: (response: { headers: Record<string, string> }) => void) {
+    if (event === "upgrade") this.upgradeListener = listener;
+  }
+  open(headers: Record<string, string> = {}) {
+    this.upgradeListener?.({ headers });
     this.readyState = 1;
     this.onopen?.({});
   }
@@ -41,6 +47,7 @@ class FakeSocket {
 }
 
 const surface: Surface = {
+  contract: "test.T@0000000000000001",
   requests: { echo: { input: StringValueSchema, output: StringValueSchema } },
   clientEvents: { poke: StringValueSchema },
   events: { note: StringValueSchema },
@@ -86,6 +93,28 @@ test("the role goes last in the query; http is taken as ws", () => {
   assert.equal(connectUrl("http://h:1/p?x=1", { role: "user", name: "a b" }), "ws://h:1/p?x=1&role=user&name=a+b");
   client({ params: { role: "admin", name: "a" } });
   assert.equal(socket().url, "ws://h/?role=user&name=a");
+});
+
+test("the server's contract is kept per upgrade; another version is reported once per client", async () => {
+  const mismatches: string[] = [];
+  const c = client({ onContractMismatch: (server, mine) => mismatches.push(`${server} ${mine}`) });
+  assert.equal(c.serverContract, undefined);
+  socket().open({ "superline-contract": "test.T@0000000000000002" });
+  assert.equal(c.serverContract, "test.T@0000000000000002");
+  socket().drop(1001);
+  await sleep(10);
+  socket().open({ "superline-contract": "test.T@0000000000000002" });
+  assert.deepEqual(mismatches, ["test.T@0000000000000002 test.T@0000000000000001"]);
+  socket().drop(1001);
+  await sleep(10);
+  socket().open({}); // a server that names none
+  assert.equal(c.serverContract, undefined);
+  socket().drop(1001);
+  await sleep(10);
+  socket().open({ "superline-contract": "test.T@0000000000000001" });
+  assert.equal(c.serverContract, c.contract);
+  assert.equal(mismatches.length, 1);
+  c.close();
 });
 
 test("calls made while connecting are sent on open, in order, and answered", async () => {

@@ -13,8 +13,10 @@ import { ErrorCode, SuperlineError } from "./errors.js";
 import { wireCodec, type ServerFrame, type WireCodec, type WireData, type WireName } from "./frames.js";
 import { RequestTable } from "./requests.js";
 
-// What a generated client knows of its role: every name it may use, with its payload schemas.
+// What a generated client knows of its role: every name it may use, with its payload schemas, and
+// the contract it was generated from ("<package>.<Contract>@<16 hex>", as the server names its own).
 export interface Surface {
+  contract: string;
   requests: Record<string, { input: DescMessage; output: DescMessage }>;
   clientEvents: Record<string, DescMessage>;
   events: Record<string, DescMessage>;
@@ -46,6 +48,11 @@ export interface ClientOptions {
   // What would otherwise vanish: a connection-level err, a frame or payload that does not decode,
   // a subscription refused on a reconnect, a client event dropped. Default: console.warn.
   onError?: (error: SuperlineError) => void;
+  // Once per client, the first time a server names (Superline-Contract) another version of the
+  // contract than the client's: a rolling deploy in progress, or a stale client. Default:
+  // console.warn. Only where the upgrade's headers can be read (the `ws` package); a browser's
+  // WebSocket hides them.
+  onContractMismatch?: (serverContract: string, clientContract: string) => void;
 }
 
 export interface CallOptions {
@@ -71,6 +78,10 @@ interface Socket {
 }
 
 const OPEN = 1;
+
+interface UpgradeResponse {
+  headers: Record<string, string | string[] | undefined>;
+}
 
 class Deferred<T> {
   readonly promise: Promise<T>;
@@ -123,6 +134,8 @@ export class ClientCore {
   private readonly subAcks = new Map<number, Topic>();
   private readonly listeners = new Map<string, Set<(payload: unknown) => void>>();
   private readonly readyState = new Deferred<void>();
+  private serverContractId: string | undefined;
+  private contractWarned = false;
 
   constructor(
     private readonly options: ClientOptions,
@@ -148,6 +161,17 @@ export class ClientCore {
 
   get connected(): boolean {
     return this.socket !== undefined && this.state === "open" && this.socket.readyState === OPEN;
+  }
+
+  // The contract the server named at the last upgrade; undefined before it, when it names none, or
+  // when the WebSocket implementation hides the upgrade's headers (browsers).
+  get serverContract(): string | undefined {
+    return this.serverContractId;
+  }
+
+  // The contract this client was generated from.
+  get contract(): string {
+    return this.surface.contract;
   }
 
   request(name: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
@@ -282,10 +306,26 @@ export class ClientCore {
       this.closed(code, reason);
     };
     socket.onopen = () => this.opened(socket);
+    // The `ws` package hands out the upgrade's response; browsers do not.
+    const emitter = socket as unknown as { on?: (event: "upgrade", listener: (response: UpgradeResponse) => void) => void };
+    if (typeof emitter.on === "function") {
+      emitter.on("upgrade", (response) => {
+        if (this.socket === socket) this.noteContract(response.headers["superline-contract"]);
+      });
+    }
     socket.onmessage = (ev) => this.receive(ev.data as WireData);
     socket.onclose = (ev) => onClosed(ev.code ?? 1006, ev.reason ?? "");
     // Some implementations fire only error on a refused dial: one close per socket, whichever first.
     socket.onerror = () => onClosed(1006, "");
+  }
+
+  private noteContract(named: string | string[] | undefined): void {
+    this.serverContractId = typeof named === "string" && named !== "" ? named : undefined;
+    const server = this.serverContractId;
+    if (server === undefined || server === this.surface.contract || this.contractWarned) return;
+    this.contractWarned = true;
+    if (this.options.onContractMismatch !== undefined) return this.options.onContractMismatch(server, this.surface.contract);
+    console.warn(`superline: the server speaks another version of the contract: ${server} (this client: ${this.surface.contract})`);
   }
 
   private opened(socket: Socket): void {

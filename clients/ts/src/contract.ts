@@ -1,6 +1,6 @@
 // The base of every generated role client (protoc-gen-superline lang=ts): the public members a
 // contract's methods must not shadow (names.h escapes a method called on, subscribe, close, ready,
-// connected or then), and typed access to ClientCore. `Events` and `Topics` map wire names to payload
+// connected, contract, serverContract or then), and typed access to ClientCore. `Events` and `Topics` map wire names to payload
 // types, so a wrong name or handler is a compile error.
 import { ClientCore, type CallOptions, type ClientOptions, type Subscription, type Surface } from "./client.js";
 
@@ -18,6 +18,15 @@ export abstract class ContractClient<Events extends object, Topics extends objec
 
   get connected(): boolean {
     return this.#core.connected;
+  }
+
+  // The contract this client was generated from, and the one the server named at the last upgrade
+  // (undefined where the WebSocket hides the upgrade's headers: browsers).
+  get contract(): string {
+    return this.#core.contract;
+  }
+  get serverContract(): string | undefined {
+    return this.#core.serverContract;
   }
 
   // Listens to a server event; returns the function that stops listening.

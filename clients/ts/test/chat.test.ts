@@ -155,6 +155,24 @@ for (const wire of ["json", "protobuf"] as const satisfies readonly Wire[]) {
       assert.equal(send.code, "NOT_FOUND");
     });
 
+    test("the server names its contract; another version is reported once", async () => {
+      const alice = user("alice");
+      await alice.ready;
+      assert.match(alice.contract, /^chat\.Chat@[0-9a-f]{16}$/);
+      assert.equal(alice.serverContract, alice.contract);
+      const mismatches: [string, string][] = [];
+      const older: Surface = { ...ChatUserSurface, contract: "chat.Chat@00000000000000ff" };
+      const stale = new ClientCore(
+        options("stale", { onContractMismatch: (s, c) => mismatches.push([s, c]) }),
+        "user",
+        older,
+      );
+      open.push(stale);
+      await stale.ready;
+      assert.equal(stale.serverContract, alice.contract);
+      assert.deepEqual(mismatches, [[alice.contract, "chat.Chat@00000000000000ff"]]);
+    });
+
     test("a payload of the wrong shape is VALIDATION", async () => {
       const bad: Surface = {
         ...ChatUserSurface,

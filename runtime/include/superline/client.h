@@ -21,6 +21,7 @@
 #include "superline/backoff.h"
 #include "superline/contract.h"
 #include "superline/frame.h"
+#include "superline/log.h"
 #include "superline/rendezvous.h"
 #include "superline/status.h"
 
@@ -42,6 +43,12 @@ struct ClientOptions {
   // with HTTP 401/403. A client that will not reconnect fails every call at once (DISCONNECTED).
   bool reconnect = true;
   Backoff backoff;
+  // The client's own contract (ContractInfo::id; ContractClient sets it). When the server names
+  // another one at the upgrade (Superline-Contract), the client logs it once, as a warning: a
+  // rolling deploy in progress, or a client built from another version of the contract.
+  std::string contract_id;
+  // Where the client's log records go (empty: text on stderr).
+  LogSink log;
 };
 
 struct CallOptions {
@@ -68,6 +75,9 @@ class ClientCore {
   bool connected() const;
   // Times the connection has opened (1 after the first connect, more after reconnects).
   int opens() const;
+  // The contract the server named at the last upgrade (its Superline-Contract header), "" before
+  // the first connection or when the server names none.
+  std::string server_contract() const;
 
   void request(std::string name, std::string payload_json, std::function<void(Result)> done,
                std::chrono::milliseconds timeout);
@@ -107,6 +117,9 @@ class ContractClient {
   void close() { core_.close(); }
   bool connected() const { return core_.connected(); }
   ClientCore& core() { return core_; }
+  // This client's contract ("chat.Chat@<16 hex>") and the one the server named at the last upgrade.
+  static std::string_view contract_id() { return Contract::info().id; }
+  std::string server_contract() const { return core_.server_contract(); }
   // See ClientCore::on_error and on_close.
   void on_error(std::function<void(const absl::Status&)> hook) { core_.on_error(std::move(hook)); }
   void on_close(std::function<void(uint16_t code, std::string_view reason)> hook) {
@@ -201,6 +214,7 @@ class ContractClient {
   }
   static ClientOptions with_role(ClientOptions options) {
     options.params.emplace_back("role", std::string(Contract::info().roles[R::kRoleIndex]));
+    options.contract_id = std::string(Contract::info().id);
     return options;
   }
 

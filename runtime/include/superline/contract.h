@@ -30,6 +30,10 @@ struct MethodInfo {
 
 struct ContractInfo {
   std::string_view name;
+  // "<package>.<Contract>@<16 hex>": the SHA-256 of the canonical descriptor (codegen's
+  // contract_id.h). The server names it in the upgrade's Superline-Contract header; clients compare
+  // it with their own.
+  std::string_view id;
   std::vector<std::string_view> roles;  // roles[0] == "shared"
   std::vector<MethodInfo> methods;
 };

@@ -29,6 +29,8 @@ enum class Wire : uint8_t {
 };
 inline constexpr std::string_view kJsonSubprotocol = "superline.v1";
 inline constexpr std::string_view kBinarySubprotocol = "superline.pb.v1";
+// The upgrade response header naming the server's contract (ContractInfo::id).
+inline constexpr std::string_view kContractHeader = "Superline-Contract";
 
 // A server frame in the encodings its recipients may speak. A fan-out carries both; a reply to one
 // connection carries only that connection's.

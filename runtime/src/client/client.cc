@@ -9,12 +9,14 @@
 #include <cmath>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "superline/internal/log.h"
 #include "superline/internal/text.h"
 #include "superline/internal/wire.h"
 
@@ -97,6 +99,10 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
 
   bool connected() const { return connected_.load(); }
   int opens() const { return opens_.load(); }
+  std::string server_contract() const {
+    std::lock_guard lock(contract_mu_);
+    return server_contract_;
+  }
 
   void request(std::string name, std::string payload, std::function<void(Result)> done,
                std::chrono::milliseconds timeout) {
@@ -236,8 +242,22 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
                                handshake_response_[http::field::sec_websocket_protocol] != subprotocol) {
                              return dial_failed(beast::error_code(websocket::error::upgrade_declined));
                            }
+                           note_server_contract();
                            on_open();
                          });
+  }
+
+  // Keeps the contract the server named, and says once when it is not ours.
+  void note_server_contract() {
+    const auto named = handshake_response_[kContractHeader];
+    std::string contract(named.data(), named.size());
+    if (!contract.empty() && !options_.contract_id.empty() && contract != options_.contract_id && !contract_warned_) {
+      contract_warned_ = true;
+      log(options_.log, LogLevel::kWarning, "the server speaks another version of the contract",
+          {{"server_contract", contract}, {"client_contract", options_.contract_id}});
+    }
+    std::lock_guard lock(contract_mu_);
+    server_contract_ = std::move(contract);
   }
 
   void dial_failed(beast::error_code ec) {
@@ -472,6 +492,9 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
 
   std::atomic<bool> connected_{false};
   std::atomic<int> opens_{0};
+  mutable std::mutex contract_mu_;
+  std::string server_contract_;  // guarded by contract_mu_
+  bool contract_warned_ = false;  // the I/O thread's
   bool open_ = false;
   bool dialing_ = false;
   bool got_env_ = false;
@@ -500,6 +523,7 @@ absl::Status ClientCore::connect(std::chrono::milliseconds timeout) { return imp
 void ClientCore::close() { impl_->close(); }
 bool ClientCore::connected() const { return impl_->connected(); }
 int ClientCore::opens() const { return impl_->opens(); }
+std::string ClientCore::server_contract() const { return impl_->server_contract(); }
 void ClientCore::request(std::string name, std::string payload_json, std::function<void(Result)> done,
                          std::chrono::milliseconds timeout) {
   impl_->request(std::move(name), std::move(payload_json), std::move(done), timeout);

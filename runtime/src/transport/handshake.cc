@@ -87,12 +87,14 @@ Handshake read_handshake(const UpgradeRequest& request, std::string remote_addre
   return handshake;
 }
 
-std::string switching_protocols(const UpgradeRequest& request, std::string_view subprotocol) {
+std::string switching_protocols(const UpgradeRequest& request, std::string_view subprotocol,
+                                std::string_view contract_id) {
   const auto key = request[boost::beast::http::field::sec_websocket_key];
   std::string response = cat("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
                              "Server: superline\r\nSec-WebSocket-Accept: ",
                              ws::accept_key(std::string_view(key.data(), key.size())), "\r\n");
   if (!subprotocol.empty()) response += cat("Sec-WebSocket-Protocol: ", subprotocol, "\r\n");
+  if (!contract_id.empty()) response += cat(kContractHeader, ": ", contract_id, "\r\n");
   response += "\r\n";
   return response;
 }

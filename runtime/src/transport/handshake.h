@@ -44,8 +44,9 @@ std::string percent_decode(std::string_view in);
 Handshake read_handshake(const UpgradeRequest& request, std::string remote_address);
 
 // The 101 that completes the upgrade of `request` (already checked), speaking `subprotocol` ("" to
-// name none).
-std::string switching_protocols(const UpgradeRequest& request, std::string_view subprotocol);
+// name none), naming the server's contract (`Superline-Contract: <contract_id>`; none when empty).
+std::string switching_protocols(const UpgradeRequest& request, std::string_view subprotocol,
+                                std::string_view contract_id);
 
 // Whether a browser's Origin header is one of `allowed` (empty: any; no header: not a browser, let
 // through to the authenticator).

@@ -188,7 +188,7 @@ class Session final : public Outbox, public ws::FrameSink, public std::enable_sh
 
     const std::string_view subprotocol = choose_subprotocol(request[http::field::sec_websocket_protocol]);
     wire_ = subprotocol == kBinarySubprotocol ? Wire::kProtobuf : Wire::kJson;
-    std::string response = switching_protocols(request, subprotocol);
+    std::string response = switching_protocols(request, subprotocol, port_.contract().id);
     // Frames a client sent right behind its upgrade request are already in the buffer.
     auto early = upgrade_->buffer.cdata();
     std::string leftover(static_cast<const char*>(early.data()), early.size());

@@ -25,6 +25,7 @@ class TransportPort {
   explicit TransportPort(Server& server) : server_(server) {}
 
   const ServerOptions& options() const { return server_.options(); }
+  const ContractInfo& contract() const { return server_.contract(); }
   absl::StatusOr<Admission> authenticate(const Handshake& handshake) const;
   // Registers an admitted connection and sends it the initial env frame. The connection holds the
   // outbox weakly: the transport keeps it alive for as long as the socket is. Null when the
