@@ -4,7 +4,7 @@
 #
 # superline_ts_project(DIR <dir> INCLUDE <glob>...) writes DIR/tsconfig.json for code outside
 # clients/ts: strict, bundler resolution, @superline/client as clients/ts/src, @gen/chat/* as the
-# chat contract's generated TypeScript; and links DIR/node_modules to clients/ts's, so generated
+# chat contract's generated TypeScript, @gen/tests/* as the test contracts'; and links DIR/node_modules to clients/ts's, so generated
 # files there resolve @bufbuild/protobuf.
 set(SUPERLINE_TS_RUNTIME ${PROJECT_SOURCE_DIR}/clients/ts)
 set(SUPERLINE_TS_MODULES ${SUPERLINE_TS_RUNTIME}/node_modules)
@@ -22,6 +22,8 @@ set(SUPERLINE_ESBUILD ${SUPERLINE_TS_MODULES}/.bin/esbuild)
 set(SUPERLINE_PROTOC_GEN_ES ${SUPERLINE_TS_MODULES}/.bin/protoc-gen-es)
 # Where examples/chat generates the chat contract's TypeScript (the web page and the tests use it).
 set(SUPERLINE_TS_CHAT_GEN ${PROJECT_BINARY_DIR}/examples/chat/ts)
+# Where tests/ts generates the test contracts' TypeScript (@gen/tests/*).
+set(SUPERLINE_TS_TESTS_GEN ${PROJECT_BINARY_DIR}/tests/ts/gen)
 file(GLOB SUPERLINE_TS_RUNTIME_SOURCES CONFIGURE_DEPENDS ${SUPERLINE_TS_RUNTIME}/src/*.ts
      ${SUPERLINE_TS_RUNTIME}/src/gen/superline/*.ts)
 
@@ -29,6 +31,7 @@ function(superline_ts_project)
   cmake_parse_arguments(ARG "" "DIR" "INCLUDE" ${ARGN})
   set(TS_RUNTIME ${SUPERLINE_TS_RUNTIME})
   set(TS_CHAT_GEN ${SUPERLINE_TS_CHAT_GEN})
+  set(TS_TESTS_GEN ${SUPERLINE_TS_TESTS_GEN})
   list(TRANSFORM ARG_INCLUDE PREPEND "\"")
   list(TRANSFORM ARG_INCLUDE APPEND "\"")
   list(JOIN ARG_INCLUDE ", " TS_INCLUDE)

@@ -12,6 +12,7 @@ namespace superline::codegen {
 namespace {
 
 using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
 using google::protobuf::FileDescriptor;
 using google::protobuf::MethodDescriptor;
 using google::protobuf::ServiceDescriptor;
@@ -99,6 +100,70 @@ bool ReadRoleMethod(const FileDescriptor* file, const ServiceDescriptor* service
     return Fail(error, where,
                 "option (superline.topic) applies only to server events "
                 "(rpc X(google.protobuf.Empty) returns (stream M))");
+  }
+  return true;
+}
+
+bool IsNumeric(const FieldDescriptor* f) {
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32:
+    case FieldDescriptor::CPPTYPE_INT64:
+    case FieldDescriptor::CPPTYPE_UINT32:
+    case FieldDescriptor::CPPTYPE_UINT64:
+    case FieldDescriptor::CPPTYPE_FLOAT:
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string FieldKind(const FieldDescriptor* f) {
+  if (f->is_map()) return "a map";
+  std::string type = f->message_type() != nullptr ? f->message_type()->full_name()
+                     : f->enum_type() != nullptr  ? f->enum_type()->full_name()
+                                                  : f->type_name();
+  if (f->is_repeated()) return "a repeated " + type + " field";
+  return (std::string("aeiou").find(type[0]) != std::string::npos ? "an " : "a ") + type + " field";
+}
+
+// The constraint options of one field: each only where it means something.
+bool CheckFieldConstraints(const FieldDescriptor* f, std::string* error) {
+  const auto& o = f->options();
+  const std::string where = "field " + f->full_name();
+  const bool text = f->type() == FieldDescriptor::TYPE_STRING || f->type() == FieldDescriptor::TYPE_BYTES;
+  auto refuse = [&](const char* option, const char* applies) {
+    return Fail(error, where,
+                std::string("option (superline.") + option + ") applies to " + applies + ", not " + FieldKind(f));
+  };
+  if ((o.HasExtension(superline::min_len) || o.HasExtension(superline::max_len)) && (!text || f->is_map())) {
+    return refuse(o.HasExtension(superline::min_len) ? "min_len" : "max_len", "string and bytes fields");
+  }
+  if ((o.HasExtension(superline::min) || o.HasExtension(superline::max)) && (!IsNumeric(f) || f->is_map())) {
+    return refuse(o.HasExtension(superline::min) ? "min" : "max", "numeric fields (integers, float, double)");
+  }
+  if (o.HasExtension(superline::max_items) && !f->is_repeated()) {
+    return refuse("max_items", "repeated fields and maps");
+  }
+  if (o.HasExtension(superline::min_len) && o.HasExtension(superline::max_len) &&
+      o.GetExtension(superline::min_len) > o.GetExtension(superline::max_len)) {
+    return Fail(error, where, "option (superline.min_len) is greater than (superline.max_len): no value fits");
+  }
+  if (o.HasExtension(superline::min) && o.HasExtension(superline::max) &&
+      !(o.GetExtension(superline::min) <= o.GetExtension(superline::max))) {
+    return Fail(error, where, "option (superline.min) is greater than (superline.max): no value fits");
+  }
+  return true;
+}
+
+// Every message the contract's methods carry, and every message inside them.
+bool CheckConstraints(const Descriptor* d, std::set<const Descriptor*>* seen, std::string* error) {
+  if (d == nullptr || !seen->insert(d).second) return true;
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (!CheckFieldConstraints(f, error)) return false;
+    const Descriptor* inner = f->is_map() ? f->message_type()->map_value()->message_type() : f->message_type();
+    if (!CheckConstraints(inner, seen, error)) return false;
   }
   return true;
 }
@@ -319,6 +384,21 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
         }
       }
     }
+  }
+
+  // Constraints ((superline.required), min_len, ...) only where they apply, on every message the
+  // contract carries and every message declared in its file.
+  std::set<const Descriptor*> checked;
+  for (const RoleModel& role : model->roles) {
+    for (const MethodModel& m : role.methods) {
+      if (!CheckConstraints(m.payload, &checked, error) || !CheckConstraints(m.reply, &checked, error)) return false;
+    }
+  }
+  for (const MethodModel& m : model->server_events) {
+    if (!CheckConstraints(m.payload, &checked, error)) return false;
+  }
+  for (int i = 0; i < file->message_type_count(); ++i) {
+    if (!CheckConstraints(file->message_type(i), &checked, error)) return false;
   }
 
   // A role's client has one method per request and client event of its surface, and async_<name>

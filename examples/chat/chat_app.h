@@ -23,8 +23,6 @@ class ChatApp final : public Chat::Handlers {
   // How many other nodes `peers` lists at most, and how long a node's name may be.
   static constexpr size_t kMaxPeers = 256;
   static constexpr size_t kMaxNodeName = 128;
-  // The longest room name join accepts (BAD_REQUEST past it).
-  static constexpr size_t kMaxRoomName = 256;
 
   // Every node sends its stats each `stats_period`; a peer not heard from for three periods is
   // forgotten.

@@ -1,5 +1,5 @@
 // chat_server --port P [--redis redis://H:P] [--node NAME] [--heartbeat-ms N] [--presence-ttl-ms N]
-//             [--threads N] [--stats-ms N] [--max-inbound-buffered-mb N] [--static DIR]
+//             [--threads N] [--stats-ms N] [--max-inbound-buffered-mb N] [--max-outbound-kb N] [--static DIR]
 //             [--admin-port P] [--log-format text|json] [--drain-ms N]
 // Serves the chat contract on ws://127.0.0.1:P/?role=user|agent&name=NAME. Without --redis it runs on
 // the in-memory adapter; with it, nodes sharing one Redis form a cluster. --admin-port serves
@@ -25,7 +25,7 @@ int usage(const std::string& problem) {
   std::cerr << "chat_server: " << problem << "\n"
             << "usage: chat_server --port P [--redis redis://H:P] [--node NAME] [--heartbeat-ms N] "
                "[--presence-ttl-ms N] [--threads N] [--stats-ms N] [--max-inbound-buffered-mb N] "
-               "[--static DIR] [--admin-port P] [--log-format text|json] [--drain-ms N]\n";
+               "[--max-outbound-kb N] [--static DIR] [--admin-port P] [--log-format text|json] [--drain-ms N]\n";
   return 2;
 }
 
@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
     } else if (flag == "--max-inbound-buffered-mb") {
       if (!absl::SimpleAtoi(value, &number) || number < 1) return usage("bad --max-inbound-buffered-mb " + value);
       options.max_inbound_buffered_bytes = static_cast<size_t>(number) << 20;
+    } else if (flag == "--max-outbound-kb") {
+      if (!absl::SimpleAtoi(value, &number) || number < 1) return usage("bad --max-outbound-kb " + value);
+      options.max_outbound_message_bytes = static_cast<size_t>(number) << 10;
     } else if (flag == "--static") {
       listen.static_dir = value;
     } else if (flag == "--admin-port") {

@@ -12,6 +12,7 @@
 #include "chat_app.h"
 #include "reserved.superline.h"
 #include "superline/rendezvous.h"
+#include "superline/validation.h"
 #include "superline/websocket.h"
 #include "superline/wire.pb.h"
 
@@ -118,12 +119,15 @@ TEST_P(ChatClientTest, ErrorsCarryTheirWireCode) {
   ASSERT_TRUE(alice.connect().ok());
   chat::SendRequest send;
   send.set_room("nowhere");
+  send.set_text("hello?");
   auto refused = alice.send(send);
   EXPECT_EQ(superline::error_code(refused.status()), "FORBIDDEN");
   EXPECT_EQ(refused.status().message(), "not a member of room 'nowhere'");
 
-  chat::JoinRequest empty;
-  EXPECT_EQ(superline::error_code(alice.join(empty).status()), "BAD_REQUEST");
+  chat::JoinRequest empty;  // room is required
+  EXPECT_EQ(superline::error_code(alice.join(empty).status()), "VALIDATION");
+  EXPECT_EQ(superline::validation_issues(alice.join(empty).status()),
+            (std::vector<superline::ValidationIssue>{{{"room"}, "invalid_type", "Required"}}));
 }
 
 // Refused with 401 the client hears why, and does not come back with the same credentials even

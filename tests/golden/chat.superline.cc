@@ -7,7 +7,7 @@ namespace chat {
 const superline::ContractInfo& Chat::info() {
   static const superline::ContractInfo* const info = new superline::ContractInfo{
       "Chat",
-      "chat.Chat@7928e672a7ac73d0",
+      "chat.Chat@f60b469ed95dc14d",
       {"shared", "user", "agent"},
       {
           {"join", superline::MethodKind::kRequest, 0, 0, &::chat::JoinRequest::default_instance(),

@@ -44,7 +44,7 @@ export interface ChatAgentTopics extends ChatSharedTopics {}
 
 /** Every name role "shared" may use, with its payload schemas (what ChatSharedClient runs on). */
 export const ChatSharedSurface: Surface = {
-  contract: "chat.Chat@7928e672a7ac73d0",
+  contract: "chat.Chat@f60b469ed95dc14d",
   requests: {
     join: { input: pb_chat.JoinRequestSchema, output: pb_chat.JoinReplySchema },
     leave: { input: pb_chat.LeaveRequestSchema, output: pb_chat.LeaveReplySchema },
@@ -64,7 +64,7 @@ export const ChatSharedSurface: Surface = {
 
 /** Every name role "user" may use, with its payload schemas (what ChatUserClient runs on). */
 export const ChatUserSurface: Surface = {
-  contract: "chat.Chat@7928e672a7ac73d0",
+  contract: "chat.Chat@f60b469ed95dc14d",
   requests: {
     ...ChatSharedSurface.requests,
     send: { input: pb_chat.SendRequestSchema, output: pb_chat.SendReplySchema },
@@ -79,7 +79,7 @@ export const ChatUserSurface: Surface = {
 
 /** Every name role "agent" may use, with its payload schemas (what ChatAgentClient runs on). */
 export const ChatAgentSurface: Surface = {
-  contract: "chat.Chat@7928e672a7ac73d0",
+  contract: "chat.Chat@f60b469ed95dc14d",
   requests: {
     ...ChatSharedSurface.requests,
     announce: { input: pb_chat.AnnounceRequestSchema, output: pb_chat.AnnounceReplySchema },

@@ -2,7 +2,11 @@
 // VALIDATION in every mode, what the JSON mapping allows still decodes, unknown fields stay ignored.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "superline/frame.h"
+#include "superline/status.h"
+#include "superline/validation.h"
 #include "values.pb.h"
 
 namespace {
@@ -12,27 +16,35 @@ absl::Status decode(const std::string& json, bool strict = false) {
   return superline::decode_payload(superline::Wire::kJson, json, out, strict);
 }
 
-TEST(JsonValues, WrongValuesForKnownFieldsAreRefused) {
-  const std::pair<const char*, const char*> refused[] = {
-      {R"({"flag":"yes"})", "flag: expected true or false"},
-      {R"({"flag":"true"})", "flag: expected true or false"},
-      {R"({"teams":"TEAM_RED"})", "teams: expected an array"},
-      {R"({"team":"TEAM_GREEN"})", "team: \"TEAM_GREEN\" is not a value of values.v1.Team"},
-      {R"({"teams":["TEAM_RED","TEAM_GREEN"]})", "teams[1]: \"TEAM_GREEN\" is not a value of"},
-      {R"({"inners":{"x":1}})", "inners: expected an array"},
-      {R"({"inners":[null]})", "inners[0]: expected a value"},
-      {R"({"inner":[1]})", "inner: expected an object"},
-      {R"({"inner":{"x":true}})", "x"},
-      {R"({"counts":[1]})", "counts: expected an object (a map)"},
-      {R"({"named":{"a":{"x":"no"}}})", "x"},
-      {R"({"tags":"one"})", "tags: expected an array"},
-      {R"({"team":true})", "team: expected a name of values.v1.Team"},
-      {R"([1,2])", "expected an object"},
+TEST(JsonValues, WrongValuesForKnownFieldsAreRefusedNamingTheirPath) {
+  using P = std::vector<superline::PathElement>;
+  const std::tuple<const char*, P, const char*> refused[] = {
+      {R"({"flag":"yes"})", P{"flag"}, "Expected boolean, received string"},
+      {R"({"flag":"true"})", P{"flag"}, "Expected boolean, received string"},
+      {R"({"teams":"TEAM_RED"})", P{"teams"}, "Expected array, received string"},
+      {R"({"team":"TEAM_GREEN"})", P{"team"}, "\"TEAM_GREEN\" is not a value of values.v1.Team"},
+      {R"({"teams":["TEAM_RED","TEAM_GREEN"]})", P{"teams", uint64_t{1}}, "\"TEAM_GREEN\" is not a value of values.v1.Team"},
+      {R"({"inners":{"x":1}})", P{"inners"}, "Expected array, received object"},
+      {R"({"inners":[null]})", P{"inners", uint64_t{0}}, "Expected a value, received null"},
+      {R"({"inner":[1]})", P{"inner"}, "Expected object, received array"},
+      {R"({"inner":{"x":true}})", P{"inner", "x"}, "Expected number, received boolean"},
+      {R"({"counts":[1]})", P{"counts"}, "Expected object (a map), received array"},
+      {R"({"named":{"a":{"x":"no"}}})", P{}, nullptr},  // a string for a number: protobuf's parser says so
+      {R"({"tags":"one"})", P{"tags"}, "Expected array, received string"},
+      {R"({"team":true})", P{"team"}, "Expected a name of values.v1.Team, received boolean"},
+      {R"({"text":5})", P{"text"}, "Expected string, received number"},
+      {R"({"named":{"a":{"x":[]}}})", P{"named", "a", "x"}, "Expected number, received array"},
+      {R"([1,2])", P{}, "Expected object, received array"},
   };
-  for (const auto& [json, why] : refused) {
+  for (const auto& [json, path, why] : refused) {
     const absl::Status s = decode(json);
     EXPECT_TRUE(absl::IsInvalidArgument(s)) << json;
-    EXPECT_NE(s.message().find(why), std::string::npos) << json << " -> " << s;
+    EXPECT_EQ(superline::error_code(s), "VALIDATION") << json;
+    const std::vector<superline::ValidationIssue> issues = superline::validation_issues(s);
+    ASSERT_EQ(issues.size(), 1u) << json;
+    EXPECT_EQ(issues[0].code, "invalid_type") << json;
+    EXPECT_EQ(issues[0].path, path) << json << " -> " << s;
+    if (why != nullptr) EXPECT_EQ(issues[0].message, why) << json;
     EXPECT_TRUE(absl::IsInvalidArgument(decode(json, /*strict=*/true))) << json;
   }
 }

@@ -6,8 +6,9 @@
 // States: connecting -> open -> (socket closed) -> waiting -> connecting ... -> ended. It ends on
 // close(), on a close code 4000-4099 (do not reconnect), or on any close when reconnect is off;
 // once ended every call, subscribe and ready fail DISCONNECTED at once, and no callback runs.
-import type { DescMessage } from "@bufbuild/protobuf";
+import { create, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { backoffDelay } from "./backoff.js";
+import { checkConstraints, summarize } from "./constraints.js";
 import { isDoNotReconnect } from "./close-codes.js";
 import { ErrorCode, SuperlineError } from "./errors.js";
 import { wireCodec, type ServerFrame, type WireCodec, type WireData, type WireName } from "./frames.js";
@@ -185,9 +186,9 @@ export class ClientCore {
     let frame: string | Uint8Array;
     const id = this.nextId++;
     try {
-      frame = this.codec.encode({ t: "req", i: id, m: name, d: this.codec.encodePayload(spec.input, input as never) });
+      frame = this.codec.encode({ t: "req", i: id, m: name, d: this.payload(spec.input, input) });
     } catch (e) {
-      return Promise.reject(new SuperlineError(ErrorCode.VALIDATION, `${name}: ${describe(e)}`));
+      return Promise.reject(e instanceof SuperlineError ? e : new SuperlineError(ErrorCode.VALIDATION, `${name}: ${describe(e)}`));
     }
     return new Promise((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? this.timeoutMs;
@@ -229,9 +230,9 @@ export class ClientCore {
     if (schema === undefined) return this.report(new SuperlineError(ErrorCode.NOT_FOUND, `Unknown client event: ${name}`));
     let frame: string | Uint8Array;
     try {
-      frame = this.codec.encode({ t: "cev", m: name, d: this.codec.encodePayload(schema, input as never) });
+      frame = this.codec.encode({ t: "cev", m: name, d: this.payload(schema, input) });
     } catch (e) {
-      return this.report(new SuperlineError(ErrorCode.VALIDATION, `${name}: ${describe(e)}`));
+      return this.report(e instanceof SuperlineError ? e : new SuperlineError(ErrorCode.VALIDATION, `${name}: ${describe(e)}`));
     }
     if (this.connected) return this.socket!.send(frame);
     if (this.queuedEvents.length >= this.maxPending) {
@@ -289,6 +290,15 @@ export class ClientCore {
         // a socket still connecting may refuse; it is detached either way
       }
     }
+  }
+
+  // The payload in the wire's encoding, once it meets the contract's constraints: what the server
+  // would refuse is refused here, with the server's VALIDATION and issues, and never sent.
+  private payload(schema: DescMessage, input: unknown): unknown {
+    const message = create(schema, input as MessageInitShape<DescMessage>);
+    const issues = checkConstraints(schema, message);
+    if (issues.length > 0) throw new SuperlineError(ErrorCode.VALIDATION, summarize(issues), issues);
+    return this.codec.encodePayload(schema, message);
   }
 
   // ---- The connection ----

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { jsonWire, protobufWire } from "./frames.js";
-import { FrameSchema, Frame_Type } from "./gen/superline/wire_pb.js";
+import { FrameSchema, Frame_Type, ValidationIssuesSchema } from "./gen/superline/wire_pb.js";
 
 test("JSON: client frames are super-line's", () => {
   assert.equal(jsonWire.encode({ t: "req", i: 1, m: "echo", d: { text: "hi" } }), '{"t":"req","i":1,"m":"echo","d":{"text":"hi"}}');
@@ -33,7 +33,7 @@ test("JSON: what is not a frame is null", () => {
 });
 
 test("JSON payloads use protobuf's JSON mapping, unknown fields ignored", () => {
-  assert.deepEqual(jsonWire.encodePayload(StringValueSchema, { value: "x" }), "x");
+  assert.deepEqual(jsonWire.encodePayload(StringValueSchema, create(StringValueSchema, { value: "x" })), "x");
   assert.equal(jsonWire.decodePayload(StringValueSchema, "y").value, "y");
   assert.throws(() => jsonWire.decodePayload(StringValueSchema, 5));
 });
@@ -47,8 +47,16 @@ test("protobuf: frames round-trip through superline.wire.Frame", () => {
   assert.deepEqual(protobufWire.decode(err.buffer.slice(err.byteOffset, err.byteOffset + err.byteLength) as ArrayBuffer), {
     t: "err", i: 0, code: "FORBIDDEN", m: "no",
   });
+  // VALIDATION's issues arrive as a ValidationIssues; the client sees the JSON wire's array.
+  const issues = toBinary(ValidationIssuesSchema, create(ValidationIssuesSchema, {
+    issues: [{ path: [{ element: { case: "key", value: "lines" } }, { element: { case: "index", value: 2n } }], code: "too_big", message: "m" }],
+  }));
+  const invalid = toBinary(FrameSchema, create(FrameSchema, { t: Frame_Type.ERR, i: 3n, code: "VALIDATION", m: "Validation failed", d: issues }));
+  assert.deepEqual(protobufWire.decode(invalid), {
+    t: "err", i: 3, code: "VALIDATION", m: "Validation failed", d: [{ path: ["lines", 2], code: "too_big", message: "m" }],
+  });
   assert.equal(protobufWire.decode("text"), null);
   assert.equal(protobufWire.decode(new Uint8Array([0x0a, 0xff])), null);
-  const payload = protobufWire.encodePayload(StringValueSchema, { value: "é" });
+  const payload = protobufWire.encodePayload(StringValueSchema, create(StringValueSchema, { value: "é" }));
   assert.equal(protobufWire.decodePayload(StringValueSchema, payload).value, "é");
 });

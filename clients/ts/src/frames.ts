@@ -13,7 +13,8 @@ import {
   type MessageInitShape,
   type MessageShape,
 } from "@bufbuild/protobuf";
-import { FrameSchema, Frame_Type } from "./gen/superline/wire_pb.js";
+import type { ValidationIssue } from "./constraints.js";
+import { FrameSchema, Frame_Type, ValidationIssuesSchema } from "./gen/superline/wire_pb.js";
 
 export type WireName = "json" | "protobuf";
 export const JSON_SUBPROTOCOL = "superline.v1";
@@ -44,7 +45,7 @@ export interface WireCodec {
   readonly name: WireName;
   // What the client offers in Sec-WebSocket-Protocol: nothing for JSON, as super-line's clients.
   readonly subprotocols: string[];
-  encodePayload<D extends DescMessage>(schema: D, value: MessageInitShape<D>): RawPayload;
+  encodePayload<D extends DescMessage>(schema: D, value: MessageShape<D>): RawPayload;
   // Throws when the payload does not decode as `schema`.
   decodePayload<D extends DescMessage>(schema: D, raw: RawPayload): MessageShape<D>;
   encode(frame: ClientFrame): string | Uint8Array;
@@ -62,7 +63,7 @@ export const jsonWire: WireCodec = {
   name: "json",
   subprotocols: [],
   encodePayload(schema, value) {
-    return toJson(schema, create(schema, value));
+    return toJson(schema, value);
   },
   decodePayload(schema, raw) {
     // A missing d is the empty message (the server drops nothing, but super-line peers may).
@@ -135,7 +136,7 @@ export const protobufWire: WireCodec = {
   name: "protobuf",
   subprotocols: [PROTOBUF_SUBPROTOCOL],
   encodePayload(schema, value) {
-    return toBinary(schema, create(schema, value));
+    return toBinary(schema, value);
   },
   decodePayload(schema, raw) {
     return fromBinary(schema, raw instanceof Uint8Array ? raw : EMPTY);
@@ -158,8 +159,12 @@ export const protobufWire: WireCodec = {
         return { t: "ping" };
       case Frame_Type.RES:
         return { t: "res", i: Number(f.i), d: f.d };
-      case Frame_Type.ERR:
-        return { t: "err", i: Number(f.i), code: f.code, m: f.m };
+      case Frame_Type.ERR: {
+        const detail = f.code === "VALIDATION" ? issues(f.d) : undefined;
+        return detail === undefined
+          ? { t: "err", i: Number(f.i), code: f.code, m: f.m }
+          : { t: "err", i: Number(f.i), code: f.code, m: f.m, d: detail };
+      }
       case Frame_Type.EVT:
         return { t: "evt", e: f.e, d: f.d };
       case Frame_Type.PUB:
@@ -169,6 +174,20 @@ export const protobufWire: WireCodec = {
     }
   },
 };
+
+// A VALIDATION's d on the binary wire (a superline.wire.ValidationIssues) in the JSON wire's shape.
+function issues(d: Uint8Array): ValidationIssue[] | undefined {
+  if (d.length === 0) return undefined;
+  try {
+    return fromBinary(ValidationIssuesSchema, d).issues.map((issue) => ({
+      path: issue.path.map((e) => (e.element.case === "index" ? Number(e.element.value) : (e.element.value ?? ""))),
+      code: issue.code,
+      message: issue.message,
+    }));
+  } catch {
+    return undefined;
+  }
+}
 
 export function wireCodec(name: WireName): WireCodec {
   return name === "protobuf" ? protobufWire : jsonWire;

@@ -3,6 +3,7 @@ export { ContractClient } from "./contract.js";
 export { ClientCore, connectUrl } from "./client.js";
 export type { CallOptions, ClientOptions, Subscription, Surface, WebSocketConstructor } from "./client.js";
 export { SuperlineError, ErrorCode } from "./errors.js";
+export { checkConstraints, type ValidationIssue } from "./constraints.js";
 export { backoffDelay, type BackoffOptions } from "./backoff.js";
 export { isDoNotReconnect } from "./close-codes.js";
 export { jsonWire, protobufWire, wireCodec, JSON_SUBPROTOCOL, PROTOBUF_SUBPROTOCOL } from "./frames.js";

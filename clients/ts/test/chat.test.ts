@@ -13,6 +13,7 @@ import {
   ChatUserSurface,
   SuperlineError,
 } from "@gen/chat/chat.superline.js";
+import { JoinReplySchema, PeersRequestSchema } from "@gen/chat/chat_pb.js";
 import { ChatServer, eventually, next, sleep } from "./support.js";
 
 type Wire = "json" | "protobuf";
@@ -171,6 +172,30 @@ for (const wire of ["json", "protobuf"] as const satisfies readonly Wire[]) {
       await stale.ready;
       assert.equal(stale.serverContract, alice.contract);
       assert.deepEqual(mismatches, [[alice.contract, "chat.Chat@00000000000000ff"]]);
+    });
+
+    test("the contract's constraints are checked before sending; the server checks them too", async () => {
+      const alice = user("alice");
+      await alice.ready;
+      // Refused by the client itself (its summary, not the server's "Validation failed"): never sent.
+      const local = await rejection(alice.join({ room: "" }));
+      assert.equal(local.code, "VALIDATION");
+      assert.equal(local.message, "room: Required");
+      assert.deepEqual(local.data, [{ path: ["room"], code: "invalid_type", message: "Required" }]);
+      const long = await rejection(alice.send({ room: "r", text: "x".repeat(4001) }));
+      assert.deepEqual(long.data, [{ path: ["text"], code: "too_big", message: "String must contain at most 4000 character(s)" }]);
+      // A client that skips the checks (its surface has no constraints) meets the server's, with the
+      // same issues on either wire.
+      const unchecked: Surface = {
+        ...ChatUserSurface,
+        requests: { ...ChatUserSurface.requests, join: { input: PeersRequestSchema, output: JoinReplySchema } },
+      };
+      const raw = new ClientCore(options("raw"), "user", unchecked);
+      open.push(raw);
+      const remote = await rejection(raw.request("join", {}));
+      assert.equal(remote.code, "VALIDATION");
+      assert.equal(remote.message, "Validation failed");
+      assert.deepEqual(remote.data, [{ path: ["room"], code: "invalid_type", message: "Required" }]);
     });
 
     test("a payload of the wrong shape is VALIDATION", async () => {

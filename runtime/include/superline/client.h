@@ -176,7 +176,7 @@ class ContractClient {
           if (!r.ok()) return done(std::move(r).status());  // moved: no status shared across threads
           typename E::Reply reply;
           absl::Status parsed = decode_payload(wire, *r, reply);
-          if (!parsed.ok()) return done(error(kValidation, std::string(parsed.message())));
+          if (!parsed.ok()) return done(std::move(parsed));  // VALIDATION naming the field
           done(std::move(reply));
         },
         options.timeout);

@@ -50,7 +50,7 @@ std::string encode_payload(Wire wire, const google::protobuf::Message& payload);
 // Parses a payload in the wire's encoding into `out`. JSON "null", or empty data, is the empty
 // message. Unknown JSON fields are ignored unless `strict`; a known field's value must be one its
 // type allows in every mode (no "yes" for a bool, an array for a repeated field, a name the enum
-// has). Malformed data is INVALID_ARGUMENT naming the field.
+// has). Malformed data is VALIDATION (superline/validation.h), its issue naming the field.
 absl::Status decode_payload(Wire wire, std::string_view data, google::protobuf::Message& out,
                             bool strict = false);
 

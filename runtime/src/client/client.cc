@@ -19,6 +19,7 @@
 #include "superline/internal/log.h"
 #include "superline/internal/text.h"
 #include "superline/internal/wire.h"
+#include "superline/validation.h"
 
 namespace superline {
 namespace {
@@ -377,7 +378,16 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
     }
     // Each callback gets a status of its own (see outcome()).
     const bool failed = t == "err";
-    auto outcome = [&] { return failed ? error(frame->code, frame->m) : absl::OkStatus(); };
+    auto outcome = [&] {
+      if (!failed) return absl::OkStatus();
+      // VALIDATION names what failed in "d": the same issues, read back into the status.
+      if (frame->code == kValidation && frame->has_d) {
+        if (std::vector<ValidationIssue> issues = decode_issues(options_.wire, frame->d); !issues.empty()) {
+          return validation_error(std::move(issues));
+        }
+      }
+      return error(frame->code, frame->m);
+    };
     if (auto ack = sub_acks_.find(id); ack != sub_acks_.end()) {
       const std::string topic = ack->second;
       sub_acks_.erase(ack);

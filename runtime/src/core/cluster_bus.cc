@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "channels.h"
+#include "superline/validation.h"
 #include "envelope.h"
 #include "superline/channel.pb.h"
 #include "superline/internal/text.h"
@@ -51,6 +52,14 @@ void ClusterBus::deliver_server_event(const channel::ChannelMessage& message) {
   std::unique_ptr<google::protobuf::Message> payload(method->second->payload->New());
   if (!payload->ParseFromString(message.payload())) {
     return hooks_.report(absl::DataLossError(cat("undecodable '", name, "' payload from node ", clip(message.origin()))),
+                         {"event", name, {}});
+  }
+  // A node of another contract version may send what this one's constraints refuse: the handlers
+  // never see it, the application hears of it.
+  if (std::vector<ValidationIssue> issues = check_constraints(*payload); !issues.empty()) {
+    absl::Status refused = validation_error(std::move(issues));
+    return hooks_.report(absl::InvalidArgumentError(cat("'", name, "' payload from node ", clip(message.origin()),
+                                                        " fails the contract: ", std_view(refused.message()))),
                          {"event", name, {}});
   }
   std::vector<Listener> listeners;

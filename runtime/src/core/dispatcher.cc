@@ -7,6 +7,7 @@
 #include "server_frames.h"
 #include "superline/internal/text.h"
 #include "superline/status.h"
+#include "superline/validation.h"
 
 namespace superline {
 
@@ -51,7 +52,11 @@ absl::StatusOr<internal::Inbound> Dispatcher::decode(const std::shared_ptr<Conn>
   inbound.conn = conn;
   inbound.input.reset(method->payload->New());
   if (absl::Status s = decode_payload(conn->wire(), data, *inbound.input, options_.strict_json); !s.ok()) {
-    return error(kValidation, std_view(s.message()));
+    return s;  // VALIDATION, its issue naming the field
+  }
+  // The contract's constraints, before any handler sees the payload.
+  if (std::vector<ValidationIssue> issues = check_constraints(*inbound.input); !issues.empty()) {
+    return validation_error(std::move(issues));
   }
   return inbound;
 }

@@ -10,6 +10,7 @@
 #include "json_check.h"
 
 #include "superline/status.h"
+#include "superline/validation.h"
 #include "superline/internal/text.h"
 #include "superline/internal/wire.h"
 
@@ -37,15 +38,20 @@ absl::Status decode_json_payload(std::string_view json, google::protobuf::Messag
     boost::system::error_code ec;
     const boost::json::value parsed =
         boost::json::parse(boost::json::string_view(json.data(), json.size()), ec, &arena, limits);
-    if (ec) return absl::InvalidArgumentError("payload is not JSON: " + ec.message());
-    if (absl::Status values = check_json_values(parsed, *out.GetDescriptor()); !values.ok()) return values;
+    if (ec) return validation_error({ValidationIssue{{}, std::string(kInvalidType), "payload is not JSON: " + ec.message()}});
+    if (std::optional<ValidationIssue> wrong = check_json_values(parsed, *out.GetDescriptor())) {
+      return validation_error({*std::move(wrong)});
+    }
   }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = !strict;
   auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), &out, options);
   if (status.ok()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::string_view(status.message().data(), status.message().size()));
+  // What check_json_values does not see: a number out of range, bad base64, an unknown field in
+  // strict mode. protobuf names no field in a way worth parsing; the issue has the whole payload.
+  return validation_error(
+      {ValidationIssue{{}, std::string(kInvalidType), std::string(status.message().data(), status.message().size())}});
 }
 
 // The frame in both encodings; `frame.d` is filled per wire from `payload`.
@@ -91,7 +97,7 @@ absl::Status decode_payload(Wire wire, std::string_view data, google::protobuf::
   if (wire == Wire::kJson) return decode_json_payload(data, out, strict);
   out.Clear();
   if (!out.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
-    return absl::InvalidArgumentError("payload is not a valid " + out.GetTypeName());
+    return validation_error({ValidationIssue{{}, std::string(kInvalidType), "payload is not a valid " + out.GetTypeName()}});
   }
   return absl::OkStatus();
 }

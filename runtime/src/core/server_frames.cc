@@ -3,6 +3,7 @@
 #include "superline/internal/text.h"
 #include "superline/internal/wire.h"
 #include "superline/status.h"
+#include "superline/validation.h"
 
 namespace superline {
 namespace {
@@ -46,16 +47,11 @@ SharedFrame error_frame(Wire wire, std::string_view id, const absl::Status& stat
   frame.i = id;
   frame.code = error_code(status);
   if (frame.code == kValidation) {
-    // super-line's shape on JSON: the detail in "d"; the binary wire's ERR has it in the message.
-    if (wire == Wire::kJson) {
-      frame.m = "Validation failed";
-      frame.d = R"([{"message":)";
-      append_json_string(frame.d, std_view(status.message()));
-      frame.d += "}]";
-      frame.has_d = true;
-    } else {
-      frame.m = cat("Validation failed: ", std_view(status.message()));
-    }
+    // super-line's shape on both wires: "Validation failed", the issues in "d" (JSON: the array
+    // itself; binary: a superline.wire.ValidationIssues).
+    frame.m = "Validation failed";
+    frame.has_d = true;
+    frame.d = encode_issues(wire, validation_issues(status));
   } else {
     frame.m = is_unexpected(status) ? "Internal server error" : std::string(std_view(status.message()));
   }

@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file superline/wire.proto.
  */
 export const file_superline_wire: GenFile = /*@__PURE__*/
-  fileDesc("ChRzdXBlcmxpbmUvd2lyZS5wcm90bxIOc3VwZXJsaW5lLndpcmUihQIKBUZyYW1lEiUKAXQYASABKA4yGi5zdXBlcmxpbmUud2lyZS5GcmFtZS5UeXBlEgkKAWkYAiABKAQSCQoBbRgDIAEoCRIJCgFkGAQgASgMEgkKAWUYBSABKAkSCQoBYxgGIAEoCRIMCgRjb2RlGAcgASgJEgoKAm5kGAggASgJIoMBCgRUeXBlEhQKEFRZUEVfVU5TUEVDSUZJRUQQABIHCgNFTlYQARIHCgNSRVEQAhIHCgNSRVMQAxIHCgNFUlIQBBIHCgNFVlQQBRIHCgNQVUIQBhIHCgNTVUIQBxIJCgVVTlNVQhAIEgcKA0NFVhAJEggKBFBJTkcQChIICgRQT05HEAtiBnByb3RvMw");
+  fileDesc("ChRzdXBlcmxpbmUvd2lyZS5wcm90bxIOc3VwZXJsaW5lLndpcmUihQIKBUZyYW1lEiUKAXQYASABKA4yGi5zdXBlcmxpbmUud2lyZS5GcmFtZS5UeXBlEgkKAWkYAiABKAQSCQoBbRgDIAEoCRIJCgFkGAQgASgMEgkKAWUYBSABKAkSCQoBYxgGIAEoCRIMCgRjb2RlGAcgASgJEgoKAm5kGAggASgJIoMBCgRUeXBlEhQKEFRZUEVfVU5TUEVDSUZJRUQQABIHCgNFTlYQARIHCgNSRVEQAhIHCgNSRVMQAxIHCgNFUlIQBBIHCgNFVlQQBRIHCgNQVUIQBhIHCgNTVUIQBxIJCgVVTlNVQhAIEgcKA0NFVhAJEggKBFBJTkcQChIICgRQT05HEAsiQwoQVmFsaWRhdGlvbklzc3VlcxIvCgZpc3N1ZXMYASADKAsyHy5zdXBlcmxpbmUud2lyZS5WYWxpZGF0aW9uSXNzdWUiWwoPVmFsaWRhdGlvbklzc3VlEikKBHBhdGgYASADKAsyGy5zdXBlcmxpbmUud2lyZS5QYXRoRWxlbWVudBIMCgRjb2RlGAIgASgJEg8KB21lc3NhZ2UYAyABKAkiOAoLUGF0aEVsZW1lbnQSDQoDa2V5GAEgASgJSAASDwoFaW5kZXgYAiABKARIAEIJCgdlbGVtZW50YgZwcm90bzM");
 
 /**
  * @generated from message superline.wire.Frame
@@ -40,14 +40,16 @@ export type Frame = Message<"superline.wire.Frame"> & {
   i: bigint;
 
   /**
-   * REQ/CEV: the request or client event name. ERR: the message (for VALIDATION, with the detail).
+   * REQ/CEV: the request or client event name. ERR: the message (VALIDATION: "Validation failed",
+   * the issues in `d`).
    *
    * @generated from field: string m = 3;
    */
   m: string;
 
   /**
-   * The payload: a contract message in protobuf binary encoding (empty: the empty message).
+   * The payload: a contract message in protobuf binary encoding (empty: the empty message); for an
+   * ERR with code VALIDATION, a ValidationIssues.
    *
    * @generated from field: bytes d = 4;
    */
@@ -159,4 +161,91 @@ export enum Frame_Type {
  */
 export const Frame_TypeSchema: GenEnum<Frame_Type> = /*@__PURE__*/
   enumDesc(file_superline_wire, 0, 0);
+
+/**
+ * An ERR with code VALIDATION carries what failed in `d`: a serialized ValidationIssues (on the JSON
+ * wire, "d" is the array of issues itself: [{"path":["text"],"code":"too_big","message":"..."}]).
+ *
+ * @generated from message superline.wire.ValidationIssues
+ */
+export type ValidationIssues = Message<"superline.wire.ValidationIssues"> & {
+  /**
+   * @generated from field: repeated superline.wire.ValidationIssue issues = 1;
+   */
+  issues: ValidationIssue[];
+};
+
+/**
+ * Describes the message superline.wire.ValidationIssues.
+ * Use `create(ValidationIssuesSchema)` to create a new message.
+ */
+export const ValidationIssuesSchema: GenMessage<ValidationIssues> = /*@__PURE__*/
+  messageDesc(file_superline_wire, 1);
+
+/**
+ * One thing a payload got wrong, in the shape zod and super-line's clients read.
+ *
+ * @generated from message superline.wire.ValidationIssue
+ */
+export type ValidationIssue = Message<"superline.wire.ValidationIssue"> & {
+  /**
+   * From the payload down to the value: field names (their JSON names), map keys and list indexes.
+   *
+   * @generated from field: repeated superline.wire.PathElement path = 1;
+   */
+  path: PathElement[];
+
+  /**
+   * invalid_type (a value of the wrong type, or a required field unset), too_small, too_big, or
+   * custom (a handler's own VALIDATION).
+   *
+   * @generated from field: string code = 2;
+   */
+  code: string;
+
+  /**
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message superline.wire.ValidationIssue.
+ * Use `create(ValidationIssueSchema)` to create a new message.
+ */
+export const ValidationIssueSchema: GenMessage<ValidationIssue> = /*@__PURE__*/
+  messageDesc(file_superline_wire, 2);
+
+/**
+ * @generated from message superline.wire.PathElement
+ */
+export type PathElement = Message<"superline.wire.PathElement"> & {
+  /**
+   * @generated from oneof superline.wire.PathElement.element
+   */
+  element: {
+    /**
+     * a field's JSON name or a map key
+     *
+     * @generated from field: string key = 1;
+     */
+    value: string;
+    case: "key";
+  } | {
+    /**
+     * a position in a repeated field
+     *
+     * @generated from field: uint64 index = 2;
+     */
+    value: bigint;
+    case: "index";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message superline.wire.PathElement.
+ * Use `create(PathElementSchema)` to create a new message.
+ */
+export const PathElementSchema: GenMessage<PathElement> = /*@__PURE__*/
+  messageDesc(file_superline_wire, 3);
 
