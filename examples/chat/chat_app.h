@@ -49,6 +49,11 @@ class ChatApp final : public Chat::Handlers {
   void emit_stats();
   std::chrono::milliseconds stats_period() const { return stats_period_; }
 
+#ifdef CHAT_APP_EXTRA_HANDLERS
+  // The handlers a later version of the contract adds (tests/rolling builds the chat's v2 so).
+#include CHAT_APP_EXTRA_HANDLERS
+#endif
+
  private:
   struct Peer {
     int32_t conns = 0;

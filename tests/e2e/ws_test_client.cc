@@ -93,6 +93,7 @@ WsTestClient::Dial WsTestClient::dial(uint16_t port, const std::string& target,
   if (!run_until(state->ioc, done, 5s)) throw std::runtime_error("handshake timed out");
   result.http_status = response.result_int();
   result.subprotocol = std::string(response[http::field::sec_websocket_protocol]);
+  result.contract = std::string(response["Superline-Contract"]);
   result.upgraded = !ec;
   if (result.upgraded) result.client.reset(new WsTestClient(std::move(state)));
   return result;
@@ -240,7 +241,8 @@ ChatServerProcess::ChatServerProcess(std::vector<std::string> extra_args, uint16
   // SUPERLINE_CHAT_SERVER runs the tests against another build (an older one, to see a fix's
   // test fail without it).
   const char* binary = std::getenv("SUPERLINE_CHAT_SERVER");
-  std::vector<std::string> args = {binary != nullptr ? binary : CHAT_SERVER_PATH, "--port", std::to_string(port)};
+  std::vector<std::string> args = {!launch.binary.empty() ? launch.binary.c_str() : binary != nullptr ? binary : CHAT_SERVER_PATH,
+                                   "--port", std::to_string(port)};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   int err_fd = -1;
   if (launch.capture_stderr) {

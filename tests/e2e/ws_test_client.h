@@ -23,6 +23,7 @@ class WsTestClient {
     bool upgraded = false;
     int http_status = 0;      // when the upgrade was refused
     std::string subprotocol;  // the server's Sec-WebSocket-Protocol, if any
+    std::string contract;     // the server's Superline-Contract, if any
     std::unique_ptr<WsTestClient> client;
   };
 
@@ -121,6 +122,7 @@ struct ProcessLaunch {
   // The test reads the process's RSS: in an ASan build, freed memory is not held in quarantine
   // (it would count as resident); redzones still catch overflows.
   bool measure_memory = false;
+  std::string binary;  // another server binary than chat_server (a later version of the contract)
 };
 
 // A chat_server process on a free loopback port, stopped (SIGTERM) on destruction.
