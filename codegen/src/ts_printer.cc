@@ -128,13 +128,14 @@ void PrintMap(Printer& p, const ContractModel& model, const RoleModel& role, Met
   p.Print("}\n\n");
 }
 
-void PrintSurface(Printer& p, const ContractModel& model, const RoleModel& role, const Imports& imports) {
+void PrintSurface(Printer& p, const ContractModel& model, const RoleModel& role, const Imports& imports,
+                  const std::string& contract_id) {
   const bool shared = &role == &model.roles[0];
   p.Print({{"C", model.name}, {"R", role.type_name}, {"role", role.name}},
           "/** Every name role \"$role$\" may use, with its payload schemas (what $C$$R$Client runs on). */\n"
           "export const $C$$R$Surface: Surface = {\n");
   p.Indent();
-  p.Print({{"id", ContractId(model)}}, "contract: \"$id$\",\n");
+  p.Print({{"id", contract_id}}, "contract: \"$id$\",\n");
   // One section per kind; a role that adds nothing to one shares shared's object.
   auto section = [&](const char* name, MethodKind kind) {
     Vars vars = {{"name", name}, {"C", model.name}};
@@ -213,7 +214,8 @@ void PrintTypeScript(Printer& p, const ContractModel& model) {
     PrintMap(p, model, role, MethodKind::kEvent, "Events", imports);
     PrintMap(p, model, role, MethodKind::kTopic, "Topics", imports);
   }
-  for (const RoleModel& role : model.roles) PrintSurface(p, model, role, imports);
+  const std::string contract_id = ContractId(model);  // a SHA-256 over the descriptors: once per file
+  for (const RoleModel& role : model.roles) PrintSurface(p, model, role, imports, contract_id);
 
   const RoleModel& shared = model.roles[0];
   p.Print(vars,
