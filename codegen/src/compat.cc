@@ -29,6 +29,8 @@ const char* KindWords(MethodKind kind) {
       return "topic";
     case MethodKind::kServerEvent:
       return "server-to-server event";
+    case MethodKind::kServerRequest:
+      return "server request";
   }
   return "method";
 }
@@ -45,6 +47,8 @@ const char* RemovedRule(MethodKind kind) {
       return "TOPIC_REMOVED";
     case MethodKind::kServerEvent:
       return "SERVER_EVENT_REMOVED";
+    case MethodKind::kServerRequest:
+      return "SERVER_REQUEST_REMOVED";
   }
   return "METHOD_REMOVED";
 }
@@ -170,6 +174,7 @@ class Comparer {
     for (const RoleModel& role : new_.roles) {
       for (const MethodModel& m : role.methods) {
         if (m.kind == MethodKind::kRequest || m.kind == MethodKind::kClientEvent) CollectInbound(m.payload, &inbound_);
+        if (m.kind == MethodKind::kServerRequest) CollectInbound(m.reply, &inbound_);  // the client answers
       }
     }
     for (const MethodModel& m : new_.server_events) CollectInbound(m.payload, &inbound_);
@@ -257,6 +262,7 @@ class Comparer {
              "role " + Quote(old_role.name) + " moved from service " + old_role.service->full_name() + " to " +
                  now->service->full_name());
     }
+    if (now != nullptr) CompareEnv(old_role, *now);
     for (const MethodModel& m : old_role.methods) {
       const MethodModel* same = now == nullptr ? nullptr : FindMethod(*now, m.wire_name);
       if (same != nullptr) {
@@ -293,6 +299,21 @@ class Comparer {
     }
   }
 
+  // A role's env (its own or shared's): a new one is an addition; one dropped or of another type
+  // changes what every client of the role reads.
+  void CompareEnv(const RoleModel& was, const RoleModel& now) {
+    if (was.env == nullptr) return;
+    if (now.env == nullptr) {
+      Report(now.service != nullptr ? now.service : was.service, "ROLE_ENV_CHANGED", kAll,
+             "role " + Quote(was.name) + "'s env (" + was.env->full_name() + ") was removed");
+    } else if (Relative(was.env, old_) != Relative(now.env, new_)) {
+      Report(now.service != nullptr ? now.service : was.service, "ROLE_ENV_CHANGED", kAll,
+             "role " + Quote(was.name) + "'s env is now " + now.env->full_name() + ", was " + was.env->full_name());
+    } else {
+      CompareMessages(was.env, now.env);
+    }
+  }
+
   void CompareMethod(const MethodModel& was, const MethodModel& now, const std::string& role) {
     if (was.kind != now.kind) {
       Report(now.method, "METHOD_KIND_CHANGED", kAll,
@@ -304,7 +325,7 @@ class Comparer {
   }
 
   void CompareTypes(const MethodModel& was, const MethodModel& now, const std::string& role) {
-    const bool request = was.kind == MethodKind::kRequest;
+    const bool request = was.kind == MethodKind::kRequest || was.kind == MethodKind::kServerRequest;
     const char* noun = request || was.kind == MethodKind::kClientEvent || was.kind == MethodKind::kServerEvent
                            ? "takes"
                            : "carries";

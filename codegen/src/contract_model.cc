@@ -67,12 +67,18 @@ bool ReadRoleMethod(const FileDescriptor* file, const ServiceDescriptor* service
   if (IsRoleStructMember(out->tag_name)) {
     return Fail(error, where,
                 "rpc " + method->name() + " would name a tag type like the generated member " +
-                    (out->tag_name == "Handlers" ? "Handlers" : "k" + out->tag_name) +
+                    (out->tag_name == "Role" || out->tag_name == "RoleIndex" ? "k" + out->tag_name : out->tag_name) +
                     " of the role's struct; rename it");
   }
 
+  const bool server_request = method->options().GetExtension(superline::server_request);
+  if (server_request && (in_stream || out_stream || topic)) {
+    return Fail(error, where,
+                "option (superline.server_request) applies only to a unary rpc "
+                "(rpc X(Request) returns (Reply)) without (superline.topic)");
+  }
   if (!in_stream && !out_stream) {
-    out->kind = MethodKind::kRequest;
+    out->kind = server_request ? MethodKind::kServerRequest : MethodKind::kRequest;
     out->payload = method->input_type();
     out->reply = method->output_type();
   } else if (in_stream && !out_stream) {
@@ -102,6 +108,15 @@ bool ReadRoleMethod(const FileDescriptor* file, const ServiceDescriptor* service
                 "(rpc X(google.protobuf.Empty) returns (stream M))");
   }
   return true;
+}
+
+// A message named in an option: relative to the file's package first, then fully qualified.
+const Descriptor* FindMessage(const FileDescriptor* file, const std::string& name) {
+  const auto* pool = file->pool();
+  if (!file->package().empty()) {
+    if (const Descriptor* d = pool->FindMessageTypeByName(file->package() + "." + name)) return d;
+  }
+  return pool->FindMessageTypeByName(name.rfind('.', 0) == 0 ? name.substr(1) : name);
 }
 
 bool IsNumeric(const FieldDescriptor* f) {
@@ -261,12 +276,16 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
                   "(superline.server_to_server) = true");
     }
 
+    if (s2s && options.HasExtension(superline::env)) {
+      return Fail(error, Where(service, nullptr), "option (superline.env) belongs on a role's service");
+    }
     if (s2s) {
       for (int m = 0; m < service->method_count(); ++m) {
         const MethodDescriptor* method = service->method(m);
         const bool shape_ok =
             method->client_streaming() && !method->server_streaming() && IsEmpty(method->output_type());
-        if (!shape_ok || method->options().GetExtension(superline::topic)) {
+        if (!shape_ok || method->options().GetExtension(superline::topic) ||
+            method->options().GetExtension(superline::server_request)) {
           return Fail(error, Where(service, method),
                       "a method of a (superline.server_to_server) service must be "
                       "`rpc " +
@@ -324,11 +343,25 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
       model->roles.push_back(RoleModel{service, role, type_name, {}});
       target = &model->roles.back();
     }
+    if (options.HasExtension(superline::env)) {
+      const std::string& name = options.GetExtension(superline::env);
+      target->env = FindMessage(file, name);
+      if (target->env == nullptr) {
+        return Fail(error, Where(service, nullptr),
+                    "option (superline.env) = \"" + name + "\" names no message of this file or its imports " +
+                        "(a name in this file's package, or a full name such as \"acme.UserEnv\")");
+      }
+    }
     for (int m = 0; m < service->method_count(); ++m) {
       MethodModel mm;
       if (!ReadRoleMethod(file, service, service->method(m), &mm, error)) return false;
       target->methods.push_back(std::move(mm));
     }
+  }
+
+  // A role without an env of its own has shared's.
+  for (RoleModel& role : model->roles) {
+    if (role.env == nullptr) role.env = model->roles[0].env;
   }
 
   // A name must mean one thing in each role's effective surface (shared + the role).
@@ -396,6 +429,9 @@ bool BuildContractModel(const FileDescriptor* file, ContractModel* model, std::s
   }
   for (const MethodModel& m : model->server_events) {
     if (!CheckConstraints(m.payload, &checked, error)) return false;
+  }
+  for (const RoleModel& role : model->roles) {
+    if (!CheckConstraints(role.env, &checked, error)) return false;
   }
   for (int i = 0; i < file->message_type_count(); ++i) {
     if (!CheckConstraints(file->message_type(i), &checked, error)) return false;

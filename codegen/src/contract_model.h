@@ -15,6 +15,7 @@ enum class MethodKind {
   kEvent,        // rpc X(google.protobuf.Empty) returns (stream Out);
   kTopic,        // same as kEvent, with option (superline.topic) = true
   kServerEvent,  // in a server_to_server service: rpc X(stream In) returns (google.protobuf.Empty);
+  kServerRequest,  // rpc X(In) returns (Out) with option (superline.server_request) = true
 };
 
 struct MethodModel {
@@ -25,8 +26,8 @@ struct MethodModel {
   std::string client_name;   // "send_message", escaped (names.h): rpc Close is close_()
   std::string ts_name;       // "sendMessage", escaped for TypeScript (names.h)
   std::string tag_name;      // "SendMessage" (C++ tag type; kSendMessage is its constant)
-  // The message a client sends (requests, client events), the server sends (events, topics) or a
-  // node sends (server events), and for requests the reply.
+  // The message a client sends (requests, client events), the server sends (events, topics, server
+  // requests) or a node sends (server events), and for requests and server requests the reply.
   const google::protobuf::Descriptor* payload = nullptr;
   const google::protobuf::Descriptor* reply = nullptr;
 };
@@ -36,6 +37,8 @@ struct RoleModel {
   std::string name;                                              // wire name: "user"
   std::string type_name;                                         // C++ name: "User"
   std::vector<MethodModel> methods;
+  // The connection's env in this role (option (superline.env)): its own, else shared's; null: none.
+  const google::protobuf::Descriptor* env = nullptr;
 };
 
 struct ContractModel {

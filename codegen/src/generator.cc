@@ -45,6 +45,8 @@ const char* KindName(MethodKind kind) {
       return "kTopic";
     case MethodKind::kServerEvent:
       return "kServerEvent";
+    case MethodKind::kServerRequest:
+      return "kServerRequest";
   }
   return "kRequest";
 }
@@ -130,6 +132,47 @@ void PrintHandlerInterface(Printer& p, const RoleModel& role) {
   p.Print("};\n");
 }
 
+bool HasServerRequests(const RoleModel& role) {
+  for (const MethodModel& m : role.methods) {
+    if (m.kind == MethodKind::kServerRequest) return true;
+  }
+  return false;
+}
+
+// Whether a client of `role` answers server requests: its own or shared's.
+bool AnswersServerRequests(const ContractModel& model, const RoleModel& role) {
+  return HasServerRequests(model.roles[0]) || HasServerRequests(role);
+}
+
+// What a client of the role implements to answer the server's requests (shared's, inherited, and
+// the role's own): a handler missing from the implementation is a compile error naming it.
+void PrintClientHandlerInterface(Printer& p, const ContractModel& model, const RoleModel& role) {
+  if (!AnswersServerRequests(model, role)) return;
+  const bool inherits = &role != &model.roles[0] && HasServerRequests(model.roles[0]);
+  if (inherits && !HasServerRequests(role)) {
+    p.Print({{"role", role.name}},
+            "\n// What a client of role \"$role$\" answers the server's requests with: shared's.\n"
+            "using ClientHandlers = Shared::ClientHandlers;\n");
+    return;
+  }
+  p.Print({{"role", role.name}},
+          "\n"
+          "// What a client of role \"$role$\" answers the server's requests with (sreq -> sres/serr).\n"
+          "// A handler returns the reply, or a status the server's caller gets (its code on the wire).\n");
+  p.Print(inherits ? "class ClientHandlers : public Shared::ClientHandlers {\n" : "class ClientHandlers {\n");
+  p.Print(" public:\n  virtual ~ClientHandlers() = default;\n");
+  p.Indent();
+  for (const MethodModel& m : role.methods) {
+    if (m.kind != MethodKind::kServerRequest) continue;
+    p.Print("\n");
+    PrintComments(p, m.method);
+    p.Print({{"fn", m.client_name}, {"payload", CppType(m.payload)}, {"reply", CppType(m.reply)}},
+            "virtual absl::StatusOr<$reply$> $fn$(const $payload$& request) = 0;\n");
+  }
+  p.Outdent();
+  p.Print("};\n");
+}
+
 // The typed calls of one role's requests and client events, as client methods. Client methods keep
 // the rpc name in snake_case (escaped where it would collide, names.h): a client has one role, so
 // no prefix is ever needed.
@@ -208,6 +251,18 @@ void PrintHeader(Printer& p, const ContractModel& model, const std::string& stem
       "  admission.user_id = std::move(user_id);\n"
       "  return admission;\n"
       "}\n");
+  bool any_env = false;
+  for (const RoleModel& role : model.roles) any_env = any_env || role.env != nullptr;
+  if (any_env) {
+    p.Print(
+      "// The same, with the connection's first env: R's env message (R a role tag with an Env).\n"
+      "template <class R>\n"
+      "static superline::Admission admit(R, typename R::Env env, std::any ctx = {}, std::string user_id = {}) {\n"
+      "  superline::Admission admission = admit(R::kRole, std::move(ctx), std::move(user_id));\n"
+      "  admission.env = std::make_shared<const typename R::Env>(std::move(env));\n"
+      "  return admission;\n"
+      "}\n");
+  }
 
   for (size_t r = 0; r < model.roles.size(); ++r) {
     const RoleModel& role = model.roles[r];
@@ -222,8 +277,14 @@ void PrintHeader(Printer& p, const ContractModel& model, const std::string& stem
       p.Print("\n");
       PrintTag(p, m, static_cast<int>(r));
     }
+    if (role.env != nullptr) {
+      p.Print({{"env", CppType(role.env)}},
+              "\n// The connection's env in this role: set at admission, conn.set_env, to_conn(id).set_env.\n"
+              "using Env = $env$;\n");
+    }
     p.Print("\n");
     PrintHandlerInterface(p, role);
+    PrintClientHandlerInterface(p, model, role);
     p.Outdent();
     p.Print({{"R", role.type_name}}, "};\nstatic constexpr $R$ k$R${};\n");
   }
@@ -316,8 +377,26 @@ void PrintHeader(Printer& p, const ContractModel& model, const std::string& stem
             "// A client connecting as role \"$role$\".\n"
             "class $Contract$$R$Client\n"
             "    : public $Contract$SharedCalls<superline::ContractClient<$Contract$, $Contract$::$R$>> {\n"
-            " public:\n"
-            "  using $Contract$SharedCalls::$Contract$SharedCalls;\n");
+            " public:\n");
+    if (!AnswersServerRequests(model, role)) {
+      p.Print(cv, "  using $Contract$SharedCalls::$Contract$SharedCalls;\n");
+    } else {
+      // The server's requests are answered by `handlers`, which must outlive the client.
+      p.Print(cv,
+              "  $Contract$$R$Client(superline::ClientOptions options, $Contract$::$R$::ClientHandlers& handlers)\n"
+              "      : $Contract$SharedCalls(std::move(options)) {\n");
+      for (const RoleModel* owner : {&model.roles[0], &role}) {
+        for (const MethodModel& m : owner->methods) {
+          if (m.kind != MethodKind::kServerRequest) continue;
+          p.Print({{"Contract", model.name}, {"S", owner->type_name}, {"Tag", m.tag_name}, {"fn", m.client_name},
+                   {"payload", CppType(m.payload)}},
+                  "    this->answer($Contract$::$S$::k$Tag$,\n"
+                  "                 [&handlers](const $payload$& request) { return handlers.$fn$(request); });\n");
+        }
+        if (owner == &role) break;
+      }
+      p.Print("  }\n");
+    }
     if (&role != &model.roles[0]) {
       p.Indent();
       PrintClientMethods(p, model, role);
@@ -369,8 +448,14 @@ void PrintSource(Printer& p, const ContractModel& model, const std::string& stem
     for (const MethodModel& m : model.roles[r].methods) print_method(m, static_cast<int>(r));
   }
   for (const MethodModel& m : model.server_events) print_method(m, -1);
+  p.Print("      },\n      {");
+  for (size_t r = 0; r < model.roles.size(); ++r) {
+    const Descriptor* env = model.roles[r].env;
+    p.Print({{"env", env ? "&" + CppType(env) + "::default_instance()" : "nullptr"}, {"sep", r ? ", " : ""}},
+            "$sep$$env$");
+  }
   p.Print(vars,
-          "      }};\n"
+          "}};\n"
           "  return *info;\n"
           "}\n"
           "\n"

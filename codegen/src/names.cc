@@ -28,12 +28,13 @@ bool IsGeneratedMember(std::string_view name) {
   static const std::set<std::string_view> kMembers = {
       "Base",      "async_call", "async_subscribe", "call",   "check_surface", "close",       "connect",
       "connected", "core",       "on",              "server", "send_event",    "subscribe",   "timeout",
-      "unsubscribe", "with_role", "contract_id", "server_contract"};
+      "unsubscribe", "with_role", "contract_id", "server_contract", "answer", "env", "on_env"};
   return kMembers.count(name) > 0;
 }
 
 bool IsRoleStructMember(std::string_view tag_name) {
-  return tag_name == "Handlers" || tag_name == "Role" || tag_name == "RoleIndex";
+  return tag_name == "Handlers" || tag_name == "ClientHandlers" || tag_name == "Env" || tag_name == "Role" ||
+         tag_name == "RoleIndex";
 }
 
 std::string EscapeCppName(const std::string& name) {
@@ -53,7 +54,7 @@ bool IsTsReserved(std::string_view name) {
       "object", "readonly", "string", "symbol", "type", "undefined", "unique", "unknown",
       // @superline/client's ContractClient (contract.ts), and `then`, which would make a client
       // look like a promise to `await`.
-      "close", "connected", "contract", "on", "ready", "serverContract", "subscribe", "then", "toString", "valueOf",
+      "close", "connected", "contract", "env", "on", "onEnv", "ready", "serverContract", "subscribe", "then", "toString", "valueOf",
       "hasOwnProperty"};
   return kWords.count(name) > 0;
 }

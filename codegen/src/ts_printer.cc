@@ -97,6 +97,13 @@ class Imports {
   std::set<const FileDescriptor*> files_;
 };
 
+bool HasKind(const RoleModel& role, MethodKind kind) {
+  for (const MethodModel& m : role.methods) {
+    if (m.kind == kind) return true;
+  }
+  return false;
+}
+
 template <class D>
 void PrintDoc(Printer& p, const D* descriptor) {
   const std::vector<std::string> lines = LeadingComments(descriptor);
@@ -141,6 +148,7 @@ void PrintSurface(Printer& p, const ContractModel& model, const RoleModel& role,
     Vars vars = {{"name", name}, {"C", model.name}};
     bool own = false;
     for (const MethodModel& m : role.methods) own = own || m.kind == kind;
+    if (kind == MethodKind::kServerRequest && !own && !HasKind(model.roles[0], kind)) return;  // printed when any
     if (!shared && !own) return p.Print(vars, "$name$: $C$SharedSurface.$name$,\n");
     if (!own) return p.Print(vars, "$name$: {},\n");  // shared's, empty
     p.Print(vars, "$name$: {\n");
@@ -148,7 +156,7 @@ void PrintSurface(Printer& p, const ContractModel& model, const RoleModel& role,
     if (!shared) p.Print(vars, "...$C$SharedSurface.$name$,\n");
     for (const MethodModel& m : role.methods) {
       if (m.kind != kind) continue;
-      if (kind == MethodKind::kRequest) {
+      if (m.reply != nullptr) {
         p.Print({{"name", m.wire_name}, {"in", imports.schema(m.payload)}, {"out", imports.schema(m.reply)}},
                 "$name$: { input: $in$, output: $out$ },\n");
       } else {
@@ -162,8 +170,35 @@ void PrintSurface(Printer& p, const ContractModel& model, const RoleModel& role,
   section("clientEvents", MethodKind::kClientEvent);
   section("events", MethodKind::kEvent);
   section("topics", MethodKind::kTopic);
+  section("serverRequests", MethodKind::kServerRequest);
+  if (role.env != nullptr) p.Print({{"schema", imports.schema(role.env)}}, "env: $schema$,\n");
   p.Outdent();
   p.Print("};\n\n");
+}
+
+// What a client of the role implements to answer the server's requests: shared's, extended.
+void PrintClientHandlers(Printer& p, const ContractModel& model, const RoleModel& role, const Imports& imports) {
+  const RoleModel& shared = model.roles[0];
+  const bool own = HasKind(role, MethodKind::kServerRequest);
+  if (!own && !HasKind(shared, MethodKind::kServerRequest)) return;
+  Vars vars = {{"C", model.name}, {"R", role.type_name}, {"role", role.name}};
+  p.Print(vars, "/** What a client of role \"$role$\" answers the server's requests with (sreq -> sres/serr). */\n");
+  if (&role != &shared && !own) {
+    p.Print(vars, "export type $C$$R$ClientHandlers = $C$SharedClientHandlers;\n\n");
+    return;
+  }
+  p.Print(vars, &role != &shared && HasKind(shared, MethodKind::kServerRequest)
+                    ? "export interface $C$$R$ClientHandlers extends $C$SharedClientHandlers {\n"
+                    : "export interface $C$$R$ClientHandlers {\n");
+  p.Indent();
+  for (const MethodModel& m : role.methods) {
+    if (m.kind != MethodKind::kServerRequest) continue;
+    PrintDoc(p, m.method);
+    p.Print({{"fn", m.wire_name}, {"in", imports.shape(m.payload)}, {"out", imports.schema(m.reply)}},
+            "$fn$(input: $in$): MessageInitShape<typeof $out$> | Promise<MessageInitShape<typeof $out$>>;\n");
+  }
+  p.Outdent();
+  p.Print("}\n\n");
 }
 
 void PrintCalls(Printer& p, const RoleModel& role, const Imports& imports) {
@@ -197,6 +232,7 @@ void PrintTypeScript(Printer& p, const ContractModel& model) {
       imports.use(m.payload);
       if (m.reply != nullptr) imports.use(m.reply);
     }
+    if (role.env != nullptr) imports.use(role.env);
   }
   Vars vars = {{"C", model.name}, {"file", model.file->name()}};
   p.Print(vars,
@@ -216,12 +252,13 @@ void PrintTypeScript(Printer& p, const ContractModel& model) {
   }
   const std::string contract_id = ContractId(model);  // a SHA-256 over the descriptors: once per file
   for (const RoleModel& role : model.roles) PrintSurface(p, model, role, imports, contract_id);
+  for (const RoleModel& role : model.roles) PrintClientHandlers(p, model, role, imports);
 
   const RoleModel& shared = model.roles[0];
   p.Print(vars,
           "/** What every role can call: role \"shared\"'s requests and client events. */\n"
-          "export abstract class $C$SharedCalls<E extends $C$SharedEvents, T extends $C$SharedTopics> extends "
-          "ContractClient<E, T> {");
+          "export abstract class $C$SharedCalls<E extends $C$SharedEvents, T extends $C$SharedTopics, V = null> extends "
+          "ContractClient<E, T, V> {");
   p.Indent();
   PrintCalls(p, shared, imports);
   p.Outdent();
@@ -234,11 +271,15 @@ void PrintTypeScript(Printer& p, const ContractModel& model) {
     } else {
       p.Print(rv, "/** A client connecting as role \"$role$\". */\n");
     }
-    p.Print(rv,
-            "export class $C$$R$Client extends $C$SharedCalls<$C$$R$Events, $C$$R$Topics> {\n"
-            "  constructor(options: ClientOptions) {\n"
-            "    super(options, \"$role$\", $C$$R$Surface);\n"
-            "  }\n");
+    rv["env"] = role.env != nullptr ? ", " + imports.shape(role.env) : "";
+    const bool answers = HasKind(role, MethodKind::kServerRequest) || HasKind(shared, MethodKind::kServerRequest);
+    p.Print(rv, "export class $C$$R$Client extends $C$SharedCalls<$C$$R$Events, $C$$R$Topics$env$> {\n");
+    p.Print(rv, answers ? "  constructor(options: ClientOptions, handlers: $C$$R$ClientHandlers) {\n"
+                          "    super(options, \"$role$\", $C$$R$Surface, handlers);\n"
+                          "  }\n"
+                        : "  constructor(options: ClientOptions) {\n"
+                          "    super(options, \"$role$\", $C$$R$Surface);\n"
+                          "  }\n");
     if (&role != &shared) {
       p.Indent();
       PrintCalls(p, role, imports);

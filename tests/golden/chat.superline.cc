@@ -32,7 +32,8 @@ const superline::ContractInfo& Chat::info() {
            &::chat::AnnounceReply::default_instance()},
           {"stats", superline::MethodKind::kServerEvent, -1, -1, &::chat::NodeStats::default_instance(),
            nullptr},
-      }};
+      },
+      {nullptr, nullptr, nullptr}};
   return *info;
 }
 

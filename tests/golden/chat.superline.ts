@@ -90,7 +90,7 @@ export const ChatAgentSurface: Surface = {
 };
 
 /** What every role can call: role "shared"'s requests and client events. */
-export abstract class ChatSharedCalls<E extends ChatSharedEvents, T extends ChatSharedTopics> extends ContractClient<E, T> {
+export abstract class ChatSharedCalls<E extends ChatSharedEvents, T extends ChatSharedTopics, V = null> extends ContractClient<E, T, V> {
   /**
    * Joins a room and announces the new head count on the presence topic.
    */

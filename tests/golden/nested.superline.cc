@@ -18,7 +18,8 @@ const superline::ContractInfo& Relay::info() {
            nullptr},
           {"drain", superline::MethodKind::kClientEvent, 1, 1, &::acme::common::Ref::default_instance(),
            nullptr},
-      }};
+      },
+      {nullptr, nullptr}};
   return *info;
 }
 

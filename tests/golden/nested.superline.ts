@@ -47,7 +47,7 @@ export const RelayRelayNodeSurface: Surface = {
 };
 
 /** What every role can call: role "shared"'s requests and client events. */
-export abstract class RelaySharedCalls<E extends RelaySharedEvents, T extends RelaySharedTopics> extends ContractClient<E, T> {
+export abstract class RelaySharedCalls<E extends RelaySharedEvents, T extends RelaySharedTopics, V = null> extends ContractClient<E, T, V> {
   /**
    * Forwards an envelope; answers with the reference it was stored under.
    */

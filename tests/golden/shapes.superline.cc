@@ -39,7 +39,8 @@ const superline::ContractInfo& Shapes::info() {
            nullptr},
           {"sync", superline::MethodKind::kServerEvent, -1, -1, &::shapes::v1::Count::default_instance(),
            nullptr},
-      }};
+      },
+      {nullptr, nullptr, nullptr}};
   return *info;
 }
 

@@ -98,7 +98,7 @@ export const ShapesAdminSurface: Surface = {
 };
 
 /** What every role can call: role "shared"'s requests and client events. */
-export abstract class ShapesSharedCalls<E extends ShapesSharedEvents, T extends ShapesSharedTopics> extends ContractClient<E, T> {
+export abstract class ShapesSharedCalls<E extends ShapesSharedEvents, T extends ShapesSharedTopics, V = null> extends ContractClient<E, T, V> {
   /**
    * Replies with the same text.
    */

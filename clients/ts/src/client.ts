@@ -11,7 +11,7 @@ import { backoffDelay } from "./backoff.js";
 import { checkConstraints, summarize } from "./constraints.js";
 import { isDoNotReconnect } from "./close-codes.js";
 import { ErrorCode, SuperlineError } from "./errors.js";
-import { wireCodec, type ServerFrame, type WireCodec, type WireData, type WireName } from "./frames.js";
+import { wireCodec, type ClientFrame, type ServerFrame, type WireCodec, type WireData, type WireName } from "./frames.js";
 import { RequestTable } from "./requests.js";
 
 // What a generated client knows of its role: every name it may use, with its payload schemas, and
@@ -22,7 +22,16 @@ export interface Surface {
   clientEvents: Record<string, DescMessage>;
   events: Record<string, DescMessage>;
   topics: Record<string, DescMessage>;
+  // The server's requests this role answers (sreq -> sres/serr), and the role's env message.
+  serverRequests?: Record<string, { input: DescMessage; output: DescMessage }>;
+  env?: DescMessage;
 }
+
+// What answers the server's requests, by wire name: the input decoded, the reply (or its init
+// shape, or a promise of either) encoded and checked against the contract. A handler that throws
+// a SuperlineError answers serr with its code, message and data; any other throw, INTERNAL
+// "Internal client error".
+export type ServerRequestHandlers = Record<string, (input: never) => unknown>;
 
 // The WebSocket API as browsers, Node >= 22 and the `ws` package provide it.
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => object;
@@ -135,6 +144,8 @@ export class ClientCore {
   private readonly subAcks = new Map<number, Topic>();
   private readonly listeners = new Map<string, Set<(payload: unknown) => void>>();
   private readonly readyState = new Deferred<void>();
+  private envValue: unknown = null;
+  private readonly envListeners = new Set<(env: unknown) => void>();
   private serverContractId: string | undefined;
   private contractWarned = false;
 
@@ -142,6 +153,7 @@ export class ClientCore {
     private readonly options: ClientOptions,
     role: string,
     private readonly surface: Surface,
+    private readonly handlers: ServerRequestHandlers = {},
   ) {
     this.codec = wireCodec(options.wire ?? "json");
     this.url = connectUrl(options.url, { ...options.params, role });
@@ -173,6 +185,19 @@ export class ClientCore {
   // The contract this client was generated from.
   get contract(): string {
     return this.surface.contract;
+  }
+
+  // The connection's env as the server last sent it (null: none, or not yet).
+  get env(): unknown {
+    return this.envValue;
+  }
+
+  // Runs on every env frame (at each connect, then on every change); returns the function that
+  // stops it.
+  onEnv(handler: (env: unknown) => void): () => void {
+    const entry = (env: unknown) => handler(env);
+    this.envListeners.add(entry);
+    return () => this.envListeners.delete(entry);
   }
 
   request(name: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
@@ -411,7 +436,11 @@ export class ClientCore {
   private handle(frame: ServerFrame): void {
     switch (frame.t) {
       case "env":
+        this.receiveEnv(frame.d);
         return this.readyState.resolve();
+      case "sreq":
+        void this.answer(frame.i, frame.m, frame.d);
+        return;
       case "ping":
         if (this.connected) this.socket!.send(this.codec.encode({ t: "pong" }));
         return;
@@ -455,6 +484,51 @@ export class ClientCore {
       case "other":
         return;
     }
+  }
+
+  private receiveEnv(raw: unknown): void {
+    const schema = this.surface.env;
+    if (raw === null) {
+      this.envValue = null;
+    } else if (schema === undefined) {
+      this.envValue = raw; // a contract without an env type: the value as it came
+    } else {
+      try {
+        this.envValue = this.codec.decodePayload(schema, raw);
+      } catch (e) {
+        return this.report(new SuperlineError(ErrorCode.VALIDATION, `env: the payload does not decode: ${describe(e)}`));
+      }
+    }
+    for (const listener of [...this.envListeners]) listener(this.envValue);
+  }
+
+  // A server request, answered on the socket it came on (a reply after a reconnect would carry an
+  // id the new connection never issued).
+  private async answer(i: number, name: string, raw: unknown): Promise<void> {
+    const socket = this.socket;
+    const spec = this.surface.serverRequests?.[name];
+    const handler = this.handlers[name];
+    let reply: ClientFrame;
+    if (spec === undefined || typeof handler !== "function") {
+      reply = { t: "serr", i, code: ErrorCode.NOT_FOUND, m: `No handler for ${name}` };
+    } else {
+      try {
+        let input: unknown;
+        try {
+          input = this.codec.decodePayload(spec.input, raw);
+        } catch (e) {
+          throw new SuperlineError(ErrorCode.VALIDATION, `${name}: the payload does not decode: ${describe(e)}`);
+        }
+        const output = await (handler as (input: unknown) => unknown).call(this.handlers, input);
+        reply = { t: "sres", i, d: this.payload(spec.output, output) };
+      } catch (e) {
+        reply =
+          e instanceof SuperlineError
+            ? { t: "serr", i, code: e.code, m: e.message, ...(e.data === undefined ? {} : { d: e.data }) }
+            : { t: "serr", i, code: ErrorCode.INTERNAL, m: "Internal client error" };
+      }
+    }
+    if (socket !== undefined && this.socket === socket && this.connected) socket.send(this.codec.encode(reply));
   }
 
   private deliver(what: string, schema: DescMessage, raw: unknown, handlers: Set<(p: unknown) => void>): void {

@@ -1,14 +1,33 @@
 // The base of every generated role client (protoc-gen-superline lang=ts): the public members a
 // contract's methods must not shadow (names.h escapes a method called on, subscribe, close, ready,
-// connected, contract, serverContract or then), and typed access to ClientCore. `Events` and `Topics` map wire names to payload
+// connected, contract, serverContract, env, onEnv or then), and typed access to ClientCore. `Events` and `Topics` map wire names to payload
 // types, so a wrong name or handler is a compile error.
-import { ClientCore, type CallOptions, type ClientOptions, type Subscription, type Surface } from "./client.js";
+import {
+  ClientCore,
+  type CallOptions,
+  type ClientOptions,
+  type ServerRequestHandlers,
+  type Subscription,
+  type Surface,
+} from "./client.js";
 
-export abstract class ContractClient<Events extends object, Topics extends object> {
+// `Env` is the role's env message (null for a role without one).
+export abstract class ContractClient<Events extends object, Topics extends object, Env = null> {
   readonly #core: ClientCore;
 
-  protected constructor(options: ClientOptions, role: string, surface: Surface) {
-    this.#core = new ClientCore(options, role, surface);
+  protected constructor(options: ClientOptions, role: string, surface: Surface, handlers?: object) {
+    this.#core = new ClientCore(options, role, surface, handlers as ServerRequestHandlers | undefined);
+  }
+
+  // The connection's env as the server last sent it: null when it has none (or before the first
+  // env frame).
+  get env(): Env | null {
+    return this.#core.env as Env | null;
+  }
+
+  // Runs on every env frame (each connect, then every change); returns the function that stops it.
+  onEnv(handler: (env: Env | null) => void): () => void {
+    return this.#core.onEnv(handler as (env: unknown) => void);
   }
 
   // Resolves on the server's first env frame; rejects if the client ends before it.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { jsonWire, protobufWire } from "./frames.js";
 import { FrameSchema, Frame_Type, ValidationIssuesSchema } from "./gen/superline/wire_pb.js";
@@ -11,10 +11,19 @@ test("JSON: client frames are super-line's", () => {
   assert.equal(jsonWire.encode({ t: "unsub", c: "prices" }), '{"t":"unsub","c":"prices"}');
   assert.equal(jsonWire.encode({ t: "pong" }), '{"t":"pong"}');
   assert.equal(jsonWire.encode({ t: "cev", m: "typing", d: {} }), '{"t":"cev","m":"typing","d":{}}');
+  // Answers to server requests, as wire-spec §4.4 writes them.
+  assert.equal(jsonWire.encode({ t: "sres", i: 1, d: { ok: true } }), '{"t":"sres","i":1,"d":{"ok":true}}');
+  assert.equal(jsonWire.encode({ t: "serr", i: 1, code: "FORBIDDEN", m: "no", d: { why: "x" } }),
+    '{"t":"serr","i":1,"code":"FORBIDDEN","m":"no","d":{"why":"x"}}');
 });
 
 test("JSON: server frames, in text or binary messages", () => {
-  assert.deepEqual(jsonWire.decode('{"t":"env","d":null}'), { t: "env" });
+  assert.deepEqual(jsonWire.decode('{"t":"env","d":null}'), { t: "env", d: null });
+  assert.deepEqual(jsonWire.decode('{"t":"env","d":{"desk":"d1"}}'), { t: "env", d: { desk: "d1" } });
+  assert.deepEqual(jsonWire.decode('{"t":"sreq","i":1,"m":"confirm","d":{"q":"ready?"}}'), {
+    t: "sreq", i: 1, m: "confirm", d: { q: "ready?" },
+  });
+  assert.equal(jsonWire.decode('{"t":"sreq","m":"confirm"}'), null);
   assert.deepEqual(jsonWire.decode('{"t":"res","i":3,"d":null}'), { t: "res", i: 3, d: null });
   assert.deepEqual(jsonWire.decode(new TextEncoder().encode('{"t":"ping"}')), { t: "ping" });
   assert.deepEqual(jsonWire.decode('{"t":"err","i":2,"code":"VALIDATION","m":"bad","d":[1]}'), {
@@ -55,6 +64,17 @@ test("protobuf: frames round-trip through superline.wire.Frame", () => {
   assert.deepEqual(protobufWire.decode(invalid), {
     t: "err", i: 3, code: "VALIDATION", m: "Validation failed", d: [{ path: ["lines", 2], code: "too_big", message: "m" }],
   });
+  // ENV says null with env_set false; an env at its defaults is env_set with empty d.
+  assert.deepEqual(protobufWire.decode(toBinary(FrameSchema, create(FrameSchema, { t: Frame_Type.ENV }))), { t: "env", d: null });
+  assert.deepEqual(protobufWire.decode(toBinary(FrameSchema, create(FrameSchema, { t: Frame_Type.ENV, envSet: true }))), {
+    t: "env", d: new Uint8Array(0),
+  });
+  const sreq = toBinary(FrameSchema, create(FrameSchema, { t: Frame_Type.SREQ, i: 4n, m: "ping", d: new Uint8Array([8, 1]) }));
+  assert.deepEqual(protobufWire.decode(sreq), { t: "sreq", i: 4, m: "ping", d: new Uint8Array([8, 1]) });
+  const serr = protobufWire.encode({ t: "serr", i: 4, code: "VALIDATION", m: "Validation failed", d: [{ path: ["note"], code: "too_big", message: "m" }] });
+  const serrFrame = fromBinary(FrameSchema, serr as Uint8Array);
+  assert.equal(serrFrame.t, Frame_Type.SERR);
+  assert.equal(fromBinary(ValidationIssuesSchema, serrFrame.d).issues[0]?.path[0]?.element.value, "note");
   assert.equal(protobufWire.decode("text"), null);
   assert.equal(protobufWire.decode(new Uint8Array([0x0a, 0xff])), null);
   const payload = protobufWire.encodePayload(StringValueSchema, create(StringValueSchema, { value: "é" }));

@@ -28,14 +28,17 @@ export type ClientFrame =
   | { t: "cev"; m: string; d: RawPayload }
   | { t: "sub"; i: number; c: string }
   | { t: "unsub"; c: string }
+  | { t: "sres"; i: number; d: RawPayload }
+  | { t: "serr"; i: number; code: string; m: string; d?: unknown }
   | { t: "pong" };
 
 export type ServerFrame =
-  | { t: "env" }
+  | { t: "env"; d: RawPayload | null } // null: the connection has no env
   | { t: "res"; i: number; d: RawPayload }
   | { t: "err"; i: number; code: string; m: string; d?: unknown } // i 0: a connection-level error
   | { t: "evt"; e: string; d: RawPayload }
   | { t: "pub"; c: string; d: RawPayload }
+  | { t: "sreq"; i: number; m: string; d: RawPayload }
   | { t: "ping" }
   | { t: "other" }; // a type this client does not know: ignored, as super-line's client does
 
@@ -86,9 +89,14 @@ export const jsonWire: WireCodec = {
     const int = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : undefined);
     switch (f.t) {
       case "env":
-        return { t: "env" };
+        return { t: "env", d: f.d ?? null };
       case "ping":
         return { t: "ping" };
+      case "sreq": {
+        const i = int(f.i);
+        const m = str(f.m);
+        return i === undefined || m === undefined ? null : { t: "sreq", i, m, d: f.d };
+      }
       case "res": {
         const i = int(f.i);
         return i === undefined ? null : { t: "res", i, d: f.d };
@@ -127,6 +135,10 @@ function binaryInit(frame: ClientFrame): MessageInitShape<typeof FrameSchema> {
       return { t: Frame_Type.SUB, i: BigInt(frame.i), c: frame.c };
     case "unsub":
       return { t: Frame_Type.UNSUB, c: frame.c };
+    case "sres":
+      return { t: Frame_Type.SRES, i: BigInt(frame.i), d: frame.d as Uint8Array };
+    case "serr":
+      return { t: Frame_Type.SERR, i: BigInt(frame.i), code: frame.code, m: frame.m, d: serrDetail(frame) };
     case "pong":
       return { t: Frame_Type.PONG };
   }
@@ -154,9 +166,11 @@ export const protobufWire: WireCodec = {
     }
     switch (f.t) {
       case Frame_Type.ENV:
-        return { t: "env" };
+        return { t: "env", d: f.envSet ? f.d : null };
       case Frame_Type.PING:
         return { t: "ping" };
+      case Frame_Type.SREQ:
+        return { t: "sreq", i: Number(f.i), m: f.m, d: f.d };
       case Frame_Type.RES:
         return { t: "res", i: Number(f.i), d: f.d };
       case Frame_Type.ERR: {
@@ -174,6 +188,19 @@ export const protobufWire: WireCodec = {
     }
   },
 };
+
+// An serr's d on the binary wire: only a VALIDATION's issues have an encoding there.
+function serrDetail(frame: { code: string; d?: unknown }): Uint8Array {
+  if (frame.code !== "VALIDATION" || !Array.isArray(frame.d)) return EMPTY;
+  const issues = (frame.d as ValidationIssue[]).map((issue) => ({
+    path: issue.path.map((e) =>
+      typeof e === "number" ? { element: { case: "index" as const, value: BigInt(e) } } : { element: { case: "key" as const, value: String(e) } },
+    ),
+    code: issue.code,
+    message: issue.message,
+  }));
+  return toBinary(ValidationIssuesSchema, create(ValidationIssuesSchema, { issues }));
+}
 
 // A VALIDATION's d on the binary wire (a superline.wire.ValidationIssues) in the JSON wire's shape.
 function issues(d: Uint8Array): ValidationIssue[] | undefined {

@@ -10,10 +10,11 @@ export class ChatServer {
     readonly port: number,
   ) {}
 
-  // Starts chat_server and waits for its "listening on 127.0.0.1:<port>" line.
-  static async start(args: string[] = [], port = 0): Promise<ChatServer> {
-    const binary = process.env.SUPERLINE_CHAT_SERVER;
-    if (!binary) throw new Error("SUPERLINE_CHAT_SERVER is not set (ctest sets it to the built chat_server)");
+  // Starts chat_server (or the server binary named by environment variable `binaryVar`: the desk
+  // test contract's SUPERLINE_DESK_SERVER) and waits for its "listening on 127.0.0.1:<port>" line.
+  static async start(args: string[] = [], port = 0, binaryVar = "SUPERLINE_CHAT_SERVER"): Promise<ChatServer> {
+    const binary = process.env[binaryVar];
+    if (!binary) throw new Error(`${binaryVar} is not set (ctest sets it to the built server)`);
     const child = spawn(binary, ["--port", String(port), ...args], { stdio: ["ignore", "pipe", "inherit"] });
     const listening = await new Promise<number>((resolve, reject) => {
       let out = "";

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -87,6 +88,16 @@ class ClientCore {
   void subscribe(std::string topic, std::function<void(std::string_view payload_json)> handler,
                  std::function<void(absl::Status)> ready);
   void unsubscribe(std::string topic);
+  // Answers the server's requests (sreq) named `name`: `answer` gets the payload and returns the
+  // reply, both in the wire's encoding, or a status the client sends as serr (its code and message;
+  // VALIDATION with its issues in "d"). A request nobody answers gets serr NOT_FOUND "No handler for
+  // <name>"; an answer that throws, serr INTERNAL "Internal client error". Runs on the I/O thread.
+  using Answer = std::function<absl::StatusOr<std::string>(std::string_view payload)>;
+  void on_request(std::string name, Answer answer);
+  // The env the server last sent, in the wire's encoding (nullopt: null, or none yet), and a hook
+  // for every env frame (nullopt: null).
+  std::optional<std::string> env() const;
+  void on_env(std::function<void(std::optional<std::string_view> env)> hook);
   // Observes connection state changes (true: open, false: closed).
   void on_state(std::function<void(bool connected)> hook);
   // The close code and reason of every connection that ends (1006 when none was received).
@@ -124,6 +135,33 @@ class ContractClient {
   void on_error(std::function<void(const absl::Status&)> hook) { core_.on_error(std::move(hook)); }
   void on_close(std::function<void(uint16_t code, std::string_view reason)> hook) {
     core_.on_close(std::move(hook));
+  }
+
+  // The connection's env (R's env message, option (superline.env)) as the server last sent it;
+  // nullopt while it is null or before the first env frame.
+  template <class Role = R>
+    requires requires { typename Role::Env; }
+  std::optional<typename Role::Env> env() const {
+    std::optional<std::string> raw = core_.env();
+    if (!raw) return std::nullopt;
+    typename Role::Env env;
+    if (!decode_payload(wire_, *raw, env).ok()) return std::nullopt;
+    return env;
+  }
+  // Runs handler(const std::optional<Env>&) on every env frame (at each connect, then every change).
+  template <class F, class Role = R>
+    requires requires { typename Role::Env; }
+  void on_env(F handler) {
+    core_.on_env([wire = wire_, core = &core_, handler = std::move(handler)](std::optional<std::string_view> raw) {
+      std::optional<typename Role::Env> env;
+      if (raw) {
+        env.emplace();
+        if (absl::Status decoded = decode_payload(wire, *raw, *env); !decoded.ok()) {
+          return core->report(error(kValidation, "env does not decode: " + std::string(decoded.message())));
+        }
+      }
+      handler(env);
+    });
   }
 
   // Listens for a server event of this role's surface. A payload that does not decode reaches
@@ -180,6 +218,23 @@ class ContractClient {
           done(std::move(reply));
         },
         options.timeout);
+  }
+
+  // Answers server request E with fn(const E::Payload&) -> absl::StatusOr<E::Reply> (the generated
+  // constructor wires each of the role's ClientHandlers here). A payload that does not decode is
+  // answered serr VALIDATION without calling fn.
+  template <class E, class F>
+  void answer(E, F fn) {
+    static_assert(E::kKind == MethodKind::kServerRequest, "answer takes a server request");
+    check_surface<E>();
+    core_.on_request(std::string(E::kName), [wire = wire_, fn = std::move(fn)](std::string_view data)
+                                                -> absl::StatusOr<std::string> {
+      typename E::Payload request;
+      if (absl::Status decoded = decode_payload(wire, data, request); !decoded.ok()) return decoded;
+      absl::StatusOr<typename E::Reply> reply = fn(request);
+      if (!reply.ok()) return std::move(reply).status();
+      return encode_payload(wire, *reply);
+    });
   }
 
   template <class E, class P>

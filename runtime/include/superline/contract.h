@@ -15,6 +15,7 @@ enum class MethodKind {
   kEvent,        // server -> client, pushed to recipients the server picks
   kTopic,        // server -> client, to clients that subscribed
   kServerEvent,  // node -> node, never to the sender
+  kServerRequest,  // server -> one client, which replies once (sreq -> sres/serr)
 };
 
 inline constexpr int kSharedRole = 0;  // roles[0]: inherited by every role
@@ -25,7 +26,7 @@ struct MethodInfo {
   int role;      // index into ContractInfo::roles; -1 for server events
   int dispatch;  // for requests and client events: the generated dispatch id; else -1
   const google::protobuf::Message* payload;  // default instance of what the sender sends
-  const google::protobuf::Message* reply;    // requests: default instance of the reply; else null
+  const google::protobuf::Message* reply;    // (server) requests: default instance of the reply; else null
 };
 
 struct ContractInfo {
@@ -36,6 +37,9 @@ struct ContractInfo {
   std::string_view id;
   std::vector<std::string_view> roles;  // roles[0] == "shared"
   std::vector<MethodInfo> methods;
+  // Per role (parallel to `roles`): the default instance of its env message (option (superline.env),
+  // its own or shared's), or null for a role without one.
+  std::vector<const google::protobuf::Message*> envs;
 };
 
 }  // namespace superline

@@ -97,6 +97,10 @@ struct ServerOptions {
   // Requests and client events waiting for a pool thread; past it a request is answered BUSY and
   // a client event dropped (and reported).
   std::size_t max_queued_handlers = 10'000;
+  // Server requests (conn.request, to_conn(id).request) this node waits on at once, and those one
+  // connection has unanswered; past either, a new one fails BUSY at once.
+  std::size_t max_pending_server_requests = 100'000;
+  std::size_t max_server_requests_per_conn = 64;
   // Where the runtime's log records go (superline/log.h). Empty: text_log_sink(), one line each on
   // stderr.
   LogSink log;

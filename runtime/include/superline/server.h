@@ -44,6 +44,7 @@ class ClusterBus;
 class Delivery;
 class Dispatcher;
 class Metrics;
+class ServerRequests;
 namespace internal {
 class TransportPort;
 }
@@ -70,6 +71,9 @@ struct Admission {
   int role = kSharedRole;  // index into the contract's roles; generated code offers typed helpers
   std::any ctx;            // read back with conn.ctx<T>()
   std::string user_id;
+  // The connection's env: a message of its role's env type (option (superline.env)), sent in the
+  // first frame. Null, or one of another type (reported to on_error), sends {"t":"env","d":null}.
+  std::shared_ptr<const google::protobuf::Message> env;
   // The connection's id; empty: a fresh random UUID. An id already in use on this node refuses
   // the new connection (closed with 1008), leaving the existing one untouched.
   std::string conn_id;
@@ -144,6 +148,16 @@ class Server {
   absl::Status send_to_conn(std::string_view conn_id, SharedFrame frame, std::string_view event_role = {});
   absl::Status send_to_user(std::string_view user_id, SharedFrame frame, std::string_view event_role = {});
   void close_conn(std::string_view conn_id, uint16_t code = kCloseNormal, std::string_view reason = {});
+  // A server request to connection `conn_id` on whichever node it is (see Conn::request; the reply
+  // in binary encoding). The node owning the connection routes the answer back on reply:<node>.
+  PendingRequest request(std::string_view conn_id, std::string_view name, const google::protobuf::Message& payload,
+                         std::function<void(absl::StatusOr<std::string>)> done, RequestOptions options = {});
+  // Replaces the env of a connection, or of every connection of a user, wherever they are (null:
+  // the env becomes null). The node owning each connection sets it where it is the connection's
+  // role's env type and reports the others. FAILED_PRECONDITION, sending nothing, if no role of
+  // the contract has `env`'s type.
+  absl::Status set_conn_env(std::string_view conn_id, const google::protobuf::Message* env);
+  absl::Status set_user_env(std::string_view user_id, const google::protobuf::Message* env);
   void close_user(std::string_view user_id, uint16_t code = kCloseNormal, std::string_view reason = {});
 
   // Cluster-wide presence, from the adapter's directory (FAILED_PRECONDITION if it keeps none,
@@ -170,6 +184,8 @@ class Server {
   friend class Room;
   friend class internal::TransportPort;
 
+  // OK if `env` (null included) is some role's env type and meets its constraints.
+  absl::Status check_env_type(const google::protobuf::Message* env) const;
   // A frame, or (without one) a close with `code` and `reason`, on a personal channel.
   void publish_personal(const std::string& channel, const SharedFrame& frame, std::string_view event_role = {},
                         uint16_t code = 0, std::string_view reason = {});
@@ -183,15 +199,17 @@ class Server {
   std::atomic<uint64_t> dropped_frames_{0};
   std::atomic<ServingState> state_{ServingState::kStarting};  // set by the transport
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  // The parts, each with one job; declared in the order they depend on each other, so the
-  // dispatcher (whose pool may still run handlers) goes first.
+  // The parts, each with one job; declared in the order they depend on each other. The destructor
+  // takes the server requests (whose timers run on the handler pool) and then the dispatcher
+  // (whose pool may still run handlers) down first.
   std::unique_ptr<ServerHooks> hooks_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<ConnectionRegistry> conns_;
   std::unique_ptr<ChannelRegistry> channels_;
   std::unique_ptr<ClusterBus> bus_;
-  std::unique_ptr<Delivery> delivery_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  std::shared_ptr<ServerRequests> requests_;  // shared: PendingRequest and Conn hold it weakly
+  std::unique_ptr<Delivery> delivery_;
 };
 
 }  // namespace superline

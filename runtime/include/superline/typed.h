@@ -139,6 +139,24 @@ class ContractServer {
       return user_ ? core_.send_to_user(id_, std::move(frame), role)
                    : core_.send_to_conn(id_, std::move(frame), role);
     }
+    // Asks the connection a server request (see Conn::request), wherever it is; a server request
+    // goes to one connection: to_user(id).request fails FAILED_PRECONDITION.
+    template <class E, class P, class F>
+    PendingRequest request(E, const P& payload, F done, RequestOptions options = {}) {
+      static_assert(E::kKind == MethodKind::kServerRequest, "request takes a server request of the contract");
+      internal::check_payload<E, P>();
+      auto parsed = internal::parse_reply<typename E::Reply>(std::move(done));
+      if (user_) {
+        parsed(absl::FailedPreconditionError("a server request goes to one connection: use to_conn(id).request"));
+        return {};
+      }
+      return core_.request(id_, E::kName, payload, std::move(parsed), options);
+    }
+    // Replaces the env of the connection(s) (see Server::set_conn_env); null: the env becomes null.
+    absl::Status set_env(const google::protobuf::Message& env) {
+      return user_ ? core_.set_user_env(id_, &env) : core_.set_conn_env(id_, &env);
+    }
+    absl::Status clear_env() { return user_ ? core_.set_user_env(id_, nullptr) : core_.set_conn_env(id_, nullptr); }
     // Closes the connection(s) with 1000: superline's clients reconnect, as super-line's do.
     void close() { user_ ? core_.close_user(id_) : core_.close_conn(id_); }
     // Closes them with kCloseDoNotReconnect (4000) and `reason`: superline's clients stay away.

@@ -173,6 +173,19 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
     });
   }
 
+  void on_request(std::string name, Answer answer) {
+    net::post(ioc_, [this, name = std::move(name), answer = std::move(answer)]() mutable {
+      answers_[name] = std::move(answer);
+    });
+  }
+  std::optional<std::string> env() const {
+    std::lock_guard lock(env_mu_);
+    return env_;
+  }
+  void on_env(std::function<void(std::optional<std::string_view>)> hook) {
+    net::post(ioc_, [this, hook = std::move(hook)]() mutable { env_hooks_.push_back(std::move(hook)); });
+  }
+
   void on_state(std::function<void(bool)> hook) {
     net::post(ioc_, [this, hook = std::move(hook)]() mutable { state_hooks_.push_back(std::move(hook)); });
   }
@@ -355,8 +368,16 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
     const std::string& t = frame->t;
     if (t == "env") {
       got_env_ = true;
+      // null: "d":null on the JSON wire, no env_set on the binary one (parse_frame: no d).
+      const bool null = !frame->has_d || (options_.wire == Wire::kJson && frame->d == "null");
+      {
+        std::lock_guard lock(env_mu_);
+        env_ = null ? std::nullopt : std::optional<std::string>(frame->d);
+      }
+      for (auto& hook : env_hooks_) hook(null ? std::nullopt : std::optional<std::string_view>(frame->d));
       return resolve_waiters({}, {});
     }
+    if (t == "sreq") return answer_request(*frame);
     if (t == "ping") return write(encode(make_frame("pong", {}, {}, {}, std::nullopt)));
     if (t == "evt") {
       if (auto it = events_.find(frame->e); it != events_.end()) {
@@ -409,6 +430,37 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
     } else {
       done(outcome());
     }
+  }
+
+  // An sreq, answered at once with sres or serr carrying its id.
+  void answer_request(const WireFrame& request) {
+    absl::StatusOr<std::string> reply;
+    auto it = answers_.find(request.m);
+    if (it == answers_.end()) {
+      reply = error(kNotFound, "No handler for " + request.m);
+    } else {
+      try {
+        reply = it->second(request.has_d ? std::string_view(request.d) : std::string_view());
+      } catch (...) {
+        reply = error(kInternal, "Internal client error");
+      }
+    }
+    WireFrame answer;
+    answer.i = request.i;
+    if (reply.ok()) {
+      answer.t = "sres";
+      answer.has_d = true;
+      answer.d = *std::move(reply);
+    } else {
+      answer.t = "serr";
+      answer.code = error_code(reply.status());
+      answer.m = std::string(reply.status().message());
+      if (std::vector<ValidationIssue> issues = validation_issues(reply.status()); !issues.empty()) {
+        answer.has_d = true;
+        answer.d = encode_issues(options_.wire, issues);
+      }
+    }
+    write(encode(answer));
   }
 
   void on_closed(uint16_t code, const std::string& reason) {
@@ -517,6 +569,10 @@ class ClientCore::Impl : public std::enable_shared_from_this<Impl> {
   std::map<std::string, Subscription> subs_;
   std::map<int64_t, std::string> sub_acks_;
   std::map<std::string, std::vector<std::function<void(std::string_view)>>> events_;
+  std::map<std::string, Answer, std::less<>> answers_;
+  std::vector<std::function<void(std::optional<std::string_view>)>> env_hooks_;
+  mutable std::mutex env_mu_;
+  std::optional<std::string> env_;  // guarded by env_mu_
   std::vector<std::function<void(bool)>> state_hooks_;
   std::vector<std::function<void(uint16_t, std::string_view)>> close_hooks_;
   std::vector<std::function<void(const absl::Status&)>> error_hooks_;
@@ -549,6 +605,9 @@ void ClientCore::subscribe(std::string topic, std::function<void(std::string_vie
   impl_->subscribe(std::move(topic), std::move(handler), std::move(ready));
 }
 void ClientCore::unsubscribe(std::string topic) { impl_->unsubscribe(std::move(topic)); }
+void ClientCore::on_request(std::string name, Answer answer) { impl_->on_request(std::move(name), std::move(answer)); }
+std::optional<std::string> ClientCore::env() const { return impl_->env(); }
+void ClientCore::on_env(std::function<void(std::optional<std::string_view>)> hook) { impl_->on_env(std::move(hook)); }
 void ClientCore::on_state(std::function<void(bool)> hook) { impl_->on_state(std::move(hook)); }
 void ClientCore::on_close(std::function<void(uint16_t, std::string_view)> hook) {
   impl_->on_close(std::move(hook));

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 
+#include "server_frames.h"
 #include "superline/internal/log.h"
 #include "superline/internal/text.h"
+#include "superline/status.h"
+#include "superline/validation.h"
 
 namespace superline {
 
@@ -25,6 +28,31 @@ void Conn::refuse_oversize(const EncodedFrame& frame) const {
   log_throttled(throttle, log_ ? *log_ : default_log_sink(), LogLevel::kWarning,
                 "dropped a frame over the connection's outbound limit",
                 {{"conn", clip(id_)}, {"bytes", cat(frame.in(wire_).size())}, {"limit", cat(max_outbound_bytes_)}});
+}
+
+absl::Status Conn::set_env(const google::protobuf::Message& env) {
+  if (env_type_ == nullptr || env.GetDescriptor() != env_type_->GetDescriptor()) {
+    return absl::FailedPreconditionError(cat("role '", role_name_, "' has ",
+                                             env_type_ ? cat("env ", env_type_->GetDescriptor()->full_name()) : "no env",
+                                             ", not ", env.GetDescriptor()->full_name()));
+  }
+  if (std::vector<ValidationIssue> issues = check_constraints(env); !issues.empty()) {
+    return validation_error(std::move(issues));
+  }
+  if (absl::Status fits = check_size(*env_frame(wire_, &env), max_outbound_bytes_); !fits.ok()) return fits;
+  std::shared_ptr<google::protobuf::Message> copy(env.New());
+  copy->CopyFrom(env);
+  replace_env(std::move(copy));
+  return absl::OkStatus();
+}
+
+void Conn::replace_env(std::shared_ptr<const google::protobuf::Message> env) {
+  SharedFrame frame = env_frame(wire_, env.get());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    env_ = std::move(env);
+  }
+  send(std::move(frame));
 }
 
 bool Conn::take_token(double per_second) {

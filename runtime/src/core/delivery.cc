@@ -4,6 +4,7 @@
 #include "superline/channel.pb.h"
 #include "superline/internal/text.h"
 #include "superline/internal/wire.h"
+#include "superline/validation.h"
 
 namespace superline {
 namespace {
@@ -18,12 +19,15 @@ uint16_t usable_close_code(uint32_t code) {
 }  // namespace
 
 Delivery::Delivery(const ContractInfo& contract, const ServerOptions& options, std::string node_id,
-                   ChannelRegistry& channels, ClusterBus& bus, const ServerHooks& hooks, Metrics& metrics)
+                   ChannelRegistry& channels, ClusterBus& bus, ServerRequests& requests, const ServerHooks& hooks,
+                   Metrics& metrics)
     : contract_(contract),
       options_(options),
       node_id_(std::move(node_id)),
+      reply_channel_(channels::reply(node_id_)),
       channels_(channels),
       bus_(bus),
+      requests_(requests),
       hooks_(hooks),
       metrics_(metrics) {}
 
@@ -33,6 +37,7 @@ void Delivery::deliver(std::string_view channel, const Envelope& envelope) {
     return hooks_.report(absl::DataLossError("undecodable adapter message"), {"channel", channel, {}});
   }
   if (channel == channels::kServer) return bus_.deliver_server_event(message);
+  if (channel == reply_channel_) return requests_.on_reply(message);
   const auto parsed = channels::parse(channel);
   // Bus listeners heard this node's own publish at publish time (local echo), never twice.
   const bool shared_topic =
@@ -43,6 +48,14 @@ void Delivery::deliver(std::string_view channel, const Envelope& envelope) {
     return;
   }
   if (!recipients.listeners.empty()) bus_.deliver_topic(parsed->name, message, recipients.listeners);
+  if (!message.server_request().empty()) {
+    for (const auto& conn : recipients.members) requests_.on_request(conn, message);
+    return;
+  }
+  if (message.env_null() || !message.env_type().empty()) {
+    for (const auto& conn : recipients.members) set_env(*conn, message);
+    return;
+  }
   if (message.close()) {
     const uint16_t code = usable_close_code(message.close_code());
     const std::string reason = clip(repair_utf8(message.close_reason()));
@@ -71,6 +84,31 @@ void Delivery::deliver(std::string_view channel, const Envelope& envelope) {
     ++delivered;
   }
   metrics_.delivered(delivered);
+}
+
+void Delivery::set_env(Conn& conn, const channel::ChannelMessage& message) {
+  if (message.env_null()) return conn.replace_env(nullptr);
+  const google::protobuf::Message* type = conn.env_type();
+  if (type == nullptr || type->GetDescriptor()->full_name() != message.env_type()) {
+    return hooks_.report(absl::FailedPreconditionError(cat("an env ", clip(message.env_type()), " from node ",
+                                                           clip(message.origin()), " is not connection ",
+                                                           clip(conn.id()), "'s (role '", conn.role_name(), "')")),
+                         {"env", message.env_type(), conn.id()});
+  }
+  std::shared_ptr<google::protobuf::Message> env(type->New());
+  // Checked here too: another node's contract version may allow what ours does not.
+  absl::Status refused;
+  if (!env->ParseFromString(message.payload())) {
+    refused = absl::DataLossError("its payload does not decode");
+  } else if (std::vector<ValidationIssue> issues = check_constraints(*env); !issues.empty()) {
+    refused = validation_error(std::move(issues));
+  }
+  if (!refused.ok()) {
+    return hooks_.report(absl::DataLossError(cat("dropped an env for connection ", clip(conn.id()), " from node ",
+                                                 clip(message.origin()), ": ", std_view(refused.message()))),
+                         {"env", message.env_type(), conn.id()});
+  }
+  conn.replace_env(std::move(env));
 }
 
 bool Delivery::in_surface(const Conn& conn, std::string_view event_role, std::string_view from) {

@@ -1,6 +1,7 @@
 // What arrives on the adapter, delivered on this node: a client frame to a channel's local members
 // (encoded once by the publisher, the same bytes for every recipient), a close to a personal
-// channel's connections, node events and other nodes' topic publishes to the cluster bus. What
+// channel's connections, node events and other nodes' topic publishes to the cluster bus, server
+// requests to the connections they are for and their answers to this node's waiters, env changes. What
 // another node sent is not ours to trust: it is checked once per fan-out before anyone gets it.
 // Thread-safety: every method from any thread.
 #pragma once
@@ -13,6 +14,7 @@
 #include "channel_registry.h"
 #include "cluster_bus.h"
 #include "server_hooks.h"
+#include "server_requests.h"
 #include "superline/adapter.h"
 #include "superline/conn.h"
 #include "superline/contract.h"
@@ -20,11 +22,15 @@
 #include "superline/options.h"
 
 namespace superline {
+namespace channel {
+class ChannelMessage;
+}
 
 class Delivery {
  public:
   Delivery(const ContractInfo& contract, const ServerOptions& options, std::string node_id,
-           ChannelRegistry& channels, ClusterBus& bus, const ServerHooks& hooks, Metrics& metrics);
+           ChannelRegistry& channels, ClusterBus& bus, ServerRequests& requests, const ServerHooks& hooks,
+           Metrics& metrics);
 
   // The adapter's message handler.
   void deliver(std::string_view channel, const Envelope& envelope);
@@ -35,11 +41,16 @@ class Delivery {
   std::uint64_t dropped_outside_surface() const { return dropped_outside_surface_.load(std::memory_order_relaxed); }
 
  private:
+  // A personal env envelope for `conn`: set where it is the connection's env type.
+  void set_env(Conn& conn, const channel::ChannelMessage& message);
+
   const ContractInfo& contract_;
   const ServerOptions& options_;
   const std::string node_id_;
+  const std::string reply_channel_;  // reply:<node_id_>
   ChannelRegistry& channels_;
   ClusterBus& bus_;
+  ServerRequests& requests_;
   const ServerHooks& hooks_;
   Metrics& metrics_;
   std::atomic<std::uint64_t> dropped_outside_surface_{0};

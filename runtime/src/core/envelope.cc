@@ -1,6 +1,8 @@
 #include "envelope.h"
 
 #include "superline/channel.pb.h"
+#include "superline/status.h"
+#include "superline/validation.h"
 
 namespace superline::envelope {
 namespace {
@@ -27,6 +29,42 @@ Envelope close(std::string_view origin, uint16_t code, std::string_view reason) 
   message.set_close(true);
   message.set_close_code(code);
   message.set_close_reason(std::string(reason));
+  return seal(message, origin);
+}
+
+Envelope server_request(std::string_view origin, std::string_view name, uint64_t id, uint32_t timeout_ms,
+                        std::string payload) {
+  channel::ChannelMessage message;
+  message.set_server_request(std::string(name));
+  message.set_request_id(id);
+  message.set_timeout_ms(timeout_ms);
+  message.set_payload(std::move(payload));
+  return seal(message, origin);
+}
+
+Envelope server_reply(std::string_view origin, uint64_t id, const absl::StatusOr<std::string>& outcome) {
+  channel::ChannelMessage message;
+  message.set_request_id(id);
+  if (outcome.ok()) {
+    message.set_reply(true);
+    message.set_payload(*outcome);
+  } else {
+    message.set_error_code(error_code(outcome.status()));
+    message.set_error_message(std::string(outcome.status().message()));
+    if (std::vector<ValidationIssue> issues = validation_issues(outcome.status()); !issues.empty())
+      message.set_issues(encode_issues(Wire::kProtobuf, issues));
+  }
+  return seal(message, origin);
+}
+
+Envelope env(std::string_view origin, const google::protobuf::Message* env) {
+  channel::ChannelMessage message;
+  if (env == nullptr) {
+    message.set_env_null(true);
+  } else {
+    message.set_env_type(env->GetDescriptor()->full_name());
+    message.set_payload(env->SerializeAsString());
+  }
   return seal(message, origin);
 }
 

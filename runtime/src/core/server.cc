@@ -15,11 +15,13 @@
 #include "process_stats.h"
 #include "random_id.h"
 #include "server_hooks.h"
+#include "server_requests.h"
 #include "superline/internal/log.h"
 #include "superline/internal/metrics.h"
 #include "superline/internal/text.h"
 #include "superline/rendezvous.h"
 #include "superline/status.h"
+#include "superline/validation.h"
 
 namespace superline {
 absl::StatusOr<std::string_view> Handshake::query_param(std::string_view name) const {
@@ -69,21 +71,28 @@ Server::Server(const ContractInfo& contract, Dispatch dispatch, ServerOptions op
       conns_(std::make_unique<ConnectionRegistry>(contract_.roles.size())),
       channels_(std::make_unique<ChannelRegistry>(*adapter_)),
       bus_(std::make_unique<ClusterBus>(contract_, *adapter_, *channels_, node_id_, *hooks_)),
-      delivery_(std::make_unique<Delivery>(contract_, options_, node_id_, *channels_, *bus_, *hooks_, *metrics_)),
       dispatcher_(
-          std::make_unique<Dispatcher>(contract_, options_, std::move(dispatch), *hooks_, *channels_, *metrics_)) {
+          std::make_unique<Dispatcher>(contract_, options_, std::move(dispatch), *hooks_, *channels_, *metrics_)),
+      requests_(std::make_shared<ServerRequests>(contract_, options_, node_id_, *adapter_, *conns_, *hooks_,
+                                                 dispatcher_->executor())),
+      delivery_(std::make_unique<Delivery>(contract_, options_, node_id_, *channels_, *bus_, *requests_, *hooks_,
+                                           *metrics_)) {
   route_protobuf_log();
   if (options_.node_name.empty()) options_.node_name = node_id_.substr(0, 8);
   if (!options_.log) options_.log = text_log_sink();
   hooks_->log = &options_.log;
   adapter_->set_handler(
       [this](std::string_view channel, const Envelope& envelope) { delivery_->deliver(channel, envelope); });
+  // Answers to this node's server requests, from the nodes that own the connections.
+  adapter_->subscribe(channels::reply(node_id_), nullptr);
   // Visible in the cluster's presence from the start, not from the first heartbeat tick.
   if (Presence* presence = adapter_->presence()) presence->beat(node_id_, options_.node_name, options_.presence_ttl);
 }
 
 Server::~Server() {
   adapter_->set_handler(nullptr);
+  adapter_->unsubscribe(channels::reply(node_id_));
+  requests_.reset();    // pending ones fail DISCONNECTED; their timers go before the pool
   dispatcher_.reset();  // handlers and coroutines still running finish before what they use goes
 }
 
@@ -240,6 +249,46 @@ void Server::close_conn(std::string_view conn_id, uint16_t code, std::string_vie
 
 void Server::close_user(std::string_view user_id, uint16_t code, std::string_view reason) {
   publish_personal(channels::user(user_id), nullptr, {}, code, reason);
+}
+
+PendingRequest Server::request(std::string_view conn_id, std::string_view name,
+                               const google::protobuf::Message& payload,
+                               std::function<void(absl::StatusOr<std::string>)> done, RequestOptions options) {
+  return requests_->request(conn_id, name, payload, std::move(done), options);
+}
+
+absl::Status Server::check_env_type(const google::protobuf::Message* env) const {
+  if (env == nullptr) return absl::OkStatus();
+  for (const google::protobuf::Message* type : contract_.envs) {
+    if (type != nullptr && type->GetDescriptor() == env->GetDescriptor()) {
+      if (std::vector<ValidationIssue> issues = check_constraints(*env); !issues.empty())
+        return validation_error(std::move(issues));
+      return absl::OkStatus();
+    }
+  }
+  return absl::FailedPreconditionError(cat(env->GetDescriptor()->full_name(), " is no role's env in contract ",
+                                           contract_.name));
+}
+
+absl::Status Server::set_conn_env(std::string_view conn_id, const google::protobuf::Message* env) {
+  if (absl::Status ok = check_env_type(env); !ok.ok()) return ok;
+  if (auto conn = find(conn_id)) {  // local: no adapter trip
+    if (env == nullptr) {
+      conn->replace_env(nullptr);
+      return absl::OkStatus();
+    }
+    return conn->set_env(*env);
+  }
+  metrics_->fanout();
+  adapter_->publish(channels::conn(conn_id), envelope::env(node_id_, env));
+  return absl::OkStatus();
+}
+
+absl::Status Server::set_user_env(std::string_view user_id, const google::protobuf::Message* env) {
+  if (absl::Status ok = check_env_type(env); !ok.ok()) return ok;
+  metrics_->fanout();
+  adapter_->publish(channels::user(user_id), envelope::env(node_id_, env));
+  return absl::OkStatus();
 }
 
 // ---- Cluster bus ----

@@ -31,9 +31,16 @@ SharedFrame constant_frame(std::string_view t, bool null_d) {
 
 bool is_unexpected(const absl::Status& status) { return error_code(status) == kInternal && !has_wire_code(status); }
 
-const SharedFrame& env_frame() {
-  static const SharedFrame frame = constant_frame("env", /*null_d=*/true);
-  return frame;
+SharedFrame env_frame(Wire wire, const google::protobuf::Message* env) {
+  if (env == nullptr) {
+    static const SharedFrame null_env = constant_frame("env", /*null_d=*/true);
+    return null_env;
+  }
+  WireFrame frame;
+  frame.t = "env";
+  frame.has_d = true;
+  frame.d = encode_payload(wire, *env);
+  return single(wire, frame);
 }
 
 const SharedFrame& ping_frame() {

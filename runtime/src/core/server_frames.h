@@ -15,7 +15,8 @@ namespace superline {
 SharedFrame error_frame(Wire wire, std::string_view id, const absl::Status& status);
 // The answer to a request (`value`) or a subscription (null: JSON "d":null, no payload in binary).
 SharedFrame reply_frame(Wire wire, std::string_view id, const google::protobuf::Message* value);
-const SharedFrame& env_frame();
+// The env frame for a connection in `wire`: `env`, or null ({"t":"env","d":null}).
+SharedFrame env_frame(Wire wire, const google::protobuf::Message* env);
 const SharedFrame& ping_frame();
 
 // Statuses whose text is for the server's log only: an unexpected failure must not leak detail.

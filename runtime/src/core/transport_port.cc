@@ -11,10 +11,12 @@
 #include "random_id.h"
 #include "server_frames.h"
 #include "server_hooks.h"
+#include "server_requests.h"
 #include "superline/internal/log.h"
 #include "superline/internal/text.h"
 #include "superline/internal/wire.h"
 #include "superline/status.h"
+#include "superline/validation.h"
 
 namespace superline::internal {
 
@@ -39,15 +41,37 @@ absl::StatusOr<Admission> TransportPort::authenticate(const Handshake& handshake
   return admission;
 }
 
+std::shared_ptr<const google::protobuf::Message> TransportPort::admitted_env(
+    const Conn& conn, std::shared_ptr<const google::protobuf::Message> env) const {
+  if (env == nullptr) return nullptr;
+  // As super-line does with an env its schema refuses: the connection is kept, its env is null.
+  absl::Status wrong;
+  if (conn.env_type_ == nullptr || env->GetDescriptor() != conn.env_type_->GetDescriptor()) {
+    wrong = absl::InternalError(cat("authenticator admitted a connection of role '", conn.role_name(), "' with env ",
+                                    env->GetDescriptor()->full_name(), "; the role's env is ",
+                                    conn.env_type_ ? conn.env_type_->GetDescriptor()->full_name() : "none"));
+  } else if (std::vector<ValidationIssue> issues = check_constraints(*env); !issues.empty()) {
+    wrong = absl::InternalError(cat("authenticator admitted an env that fails the contract: ",
+                                    std_view(validation_error(std::move(issues)).message())));
+  }
+  if (wrong.ok()) return env;
+  server_.hooks_->report(wrong, {"connection", "authenticate", conn.id()});
+  return nullptr;
+}
+
 std::shared_ptr<Conn> TransportPort::open(Admission admission, std::shared_ptr<Outbox> outbox, Wire wire) {
   const int role = admission.role;
   std::string id = admission.conn_id.empty() ? random_uuid() : std::move(admission.conn_id);
   auto conn = std::make_shared<Conn>(std::move(id), role, server_.contract_.roles[static_cast<size_t>(role)],
                                      std::move(admission.ctx), std::move(admission.user_id), std::move(outbox), wire,
                                      server_.options_.max_outbound_message_bytes, &server_.options_.log);
+  conn->requests_ = server_.requests_;
+  conn->env_type_ = server_.contract_.envs.empty() ? nullptr : server_.contract_.envs[static_cast<size_t>(role)];
+  std::shared_ptr<const google::protobuf::Message> env = admitted_env(*conn, std::move(admission.env));
   if (!server_.conns_->add(conn)) return nullptr;  // duplicate id
   server_.metrics_->connection_opened(role);
-  conn->send(env_frame());                        // super-line clients resolve env.ready on it
+  // First, even without an env (null): super-line clients resolve env.ready on it.
+  conn->replace_env(std::move(env));
   // Personal channels, so to_conn/to_user reach this connection from any node.
   server_.channels_->join(conn, channels::conn(conn->id()), nullptr);
   if (!conn->user_id().empty()) server_.channels_->join(conn, channels::user(conn->user_id()), nullptr);
@@ -67,6 +91,7 @@ void TransportPort::closed(const std::shared_ptr<Conn>& conn, uint16_t code) {
   if (!server_.conns_->remove(*conn)) return;
   server_.metrics_->connection_closed(code);
   server_.channels_->leave_all(*conn);
+  server_.requests_->closed(*conn);  // its unanswered server requests fail DISCONNECTED at their origins
   if (Presence* presence = server_.adapter_->presence())
     presence->remove(server_.node_id_, conn->id(), conn->user_id());
   const ServerHooks& hooks = *server_.hooks_;
@@ -115,6 +140,7 @@ void TransportPort::receive(const std::shared_ptr<Conn>& conn, std::string_view 
     return dispatcher.subscribe(conn, frame->i, frame->c);
   }
   if (t == "unsub") return dispatcher.unsubscribe(conn, frame->c);
+  if (t == "sres" || t == "serr") return server_.requests_->on_answer(conn, *frame);  // unknown ids: silence
   if (t == "pong") {
     conn->missed_pongs_.store(0);
     return;

@@ -60,8 +60,8 @@ std::string text_field(std::string_view text) { return is_utf8(text) ? std::stri
 using BinaryFrame = wire::Frame;
 
 // Frame type names, indexed by wire::Frame::Type.
-constexpr std::string_view kTypeNames[] = {"",    "env", "req",   "res", "err",  "evt",
-                                           "pub", "sub", "unsub", "cev", "ping", "pong"};
+constexpr std::string_view kTypeNames[] = {"",    "env", "req",   "res", "err",  "evt",  "pub", "sub",
+                                           "unsub", "cev", "ping", "pong", "sreq", "sres", "serr"};
 
 absl::StatusOr<WireFrame> parse_binary_frame(std::string_view data) {
   BinaryFrame in;
@@ -81,7 +81,9 @@ absl::StatusOr<WireFrame> parse_binary_frame(std::string_view data) {
   frame.code = std::move(*in.mutable_code());
   frame.nd = std::move(*in.mutable_nd());
   frame.d = std::move(*in.mutable_d());
-  frame.has_d = true;  // proto3 cannot tell an empty payload from none; both are the empty message
+  // proto3 cannot tell an empty payload from none; both are the empty message. Only an env may be
+  // null, which env_set says.
+  frame.has_d = type != BinaryFrame::ENV || in.env_set();
   return frame;
 }
 
@@ -98,6 +100,7 @@ std::string encode_binary_frame(const WireFrame& frame) {
   out.set_code(text_field(frame.code));
   out.set_nd(text_field(frame.nd));
   if (frame.has_d) out.set_d(frame.d);
+  if (out.t() == BinaryFrame::ENV) out.set_env_set(frame.has_d);
   return out.SerializeAsString();
 }
 

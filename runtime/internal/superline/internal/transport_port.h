@@ -60,6 +60,11 @@ class TransportPort {
   static bool is_admin_path(std::string_view path);
 
  private:
+  // The env a connection was admitted with, if it is its role's and meets the contract; else
+  // null, reported.
+  std::shared_ptr<const google::protobuf::Message> admitted_env(const Conn& conn,
+                                                                std::shared_ptr<const google::protobuf::Message> env) const;
+
   Server& server_;
 };
 

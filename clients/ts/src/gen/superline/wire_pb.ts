@@ -3,7 +3,8 @@
 // contract message's protobuf binary encoding instead of its JSON mapping.
 //
 //   client -> server  REQ{i,m,d}  CEV{m,d}  SUB{i,c}  UNSUB{c}  PONG
-//   server -> client  ENV  RES{i,d}  ERR{i?,code,m}  EVT{e,d}  PUB{c,d,nd}  PING
+//   client -> server  SRES{i,d}  SERR{i,code,m}       (answers to SREQ)
+//   server -> client  ENV{d,env_set}  RES{i,d}  ERR{i?,code,m}  EVT{e,d}  PUB{c,d,nd}  SREQ{i,m,d}  PING
 //
 // A client asks for it by offering "superline.pb.v1" in Sec-WebSocket-Protocol; a client that
 // offers nothing, or "superline.v1", gets JSON. A frame that does not parse, or has no known type,
@@ -21,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file superline/wire.proto.
  */
 export const file_superline_wire: GenFile = /*@__PURE__*/
-  fileDesc("ChRzdXBlcmxpbmUvd2lyZS5wcm90bxIOc3VwZXJsaW5lLndpcmUihQIKBUZyYW1lEiUKAXQYASABKA4yGi5zdXBlcmxpbmUud2lyZS5GcmFtZS5UeXBlEgkKAWkYAiABKAQSCQoBbRgDIAEoCRIJCgFkGAQgASgMEgkKAWUYBSABKAkSCQoBYxgGIAEoCRIMCgRjb2RlGAcgASgJEgoKAm5kGAggASgJIoMBCgRUeXBlEhQKEFRZUEVfVU5TUEVDSUZJRUQQABIHCgNFTlYQARIHCgNSRVEQAhIHCgNSRVMQAxIHCgNFUlIQBBIHCgNFVlQQBRIHCgNQVUIQBhIHCgNTVUIQBxIJCgVVTlNVQhAIEgcKA0NFVhAJEggKBFBJTkcQChIICgRQT05HEAsiQwoQVmFsaWRhdGlvbklzc3VlcxIvCgZpc3N1ZXMYASADKAsyHy5zdXBlcmxpbmUud2lyZS5WYWxpZGF0aW9uSXNzdWUiWwoPVmFsaWRhdGlvbklzc3VlEikKBHBhdGgYASADKAsyGy5zdXBlcmxpbmUud2lyZS5QYXRoRWxlbWVudBIMCgRjb2RlGAIgASgJEg8KB21lc3NhZ2UYAyABKAkiOAoLUGF0aEVsZW1lbnQSDQoDa2V5GAEgASgJSAASDwoFaW5kZXgYAiABKARIAEIJCgdlbGVtZW50YgZwcm90bzM");
+  fileDesc("ChRzdXBlcmxpbmUvd2lyZS5wcm90bxIOc3VwZXJsaW5lLndpcmUitAIKBUZyYW1lEiUKAXQYASABKA4yGi5zdXBlcmxpbmUud2lyZS5GcmFtZS5UeXBlEgkKAWkYAiABKAQSCQoBbRgDIAEoCRIJCgFkGAQgASgMEgkKAWUYBSABKAkSCQoBYxgGIAEoCRIMCgRjb2RlGAcgASgJEgoKAm5kGAggASgJEg8KB2Vudl9zZXQYCSABKAgioQEKBFR5cGUSFAoQVFlQRV9VTlNQRUNJRklFRBAAEgcKA0VOVhABEgcKA1JFURACEgcKA1JFUxADEgcKA0VSUhAEEgcKA0VWVBAFEgcKA1BVQhAGEgcKA1NVQhAHEgkKBVVOU1VCEAgSBwoDQ0VWEAkSCAoEUElORxAKEggKBFBPTkcQCxIICgRTUkVREAwSCAoEU1JFUxANEggKBFNFUlIQDiJDChBWYWxpZGF0aW9uSXNzdWVzEi8KBmlzc3VlcxgBIAMoCzIfLnN1cGVybGluZS53aXJlLlZhbGlkYXRpb25Jc3N1ZSJbCg9WYWxpZGF0aW9uSXNzdWUSKQoEcGF0aBgBIAMoCzIbLnN1cGVybGluZS53aXJlLlBhdGhFbGVtZW50EgwKBGNvZGUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCSI4CgtQYXRoRWxlbWVudBINCgNrZXkYASABKAlIABIPCgVpbmRleBgCIAEoBEgAQgkKB2VsZW1lbnRiBnByb3RvMw");
 
 /**
  * @generated from message superline.wire.Frame
@@ -82,6 +83,14 @@ export type Frame = Message<"superline.wire.Frame"> & {
    * @generated from field: string nd = 8;
    */
   nd: string;
+
+  /**
+   * ENV: the connection has an env, `d` its encoding (which is empty for an env at its defaults);
+   * false: the env is null (JSON "d":null).
+   *
+   * @generated from field: bool env_set = 9;
+   */
+  envSet: boolean;
 };
 
 /**
@@ -154,6 +163,27 @@ export enum Frame_Type {
    * @generated from enum value: PONG = 11;
    */
   PONG = 11,
+
+  /**
+   * a server request: i the server's id for it, m its name, d the payload
+   *
+   * @generated from enum value: SREQ = 12;
+   */
+  SREQ = 12,
+
+  /**
+   * the client's answer to SREQ i: d the reply
+   *
+   * @generated from enum value: SRES = 13;
+   */
+  SRES = 13,
+
+  /**
+   * the client's refusal of SREQ i: code and m (VALIDATION: issues in d)
+   *
+   * @generated from enum value: SERR = 14;
+   */
+  SERR = 14,
 }
 
 /**
