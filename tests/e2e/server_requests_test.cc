@@ -10,8 +10,10 @@
 
 #include "../support/desk_app.h"
 #include "../support/eventually.h"
+#include "../support/redis_process.h"
 #include "desk.superline.h"
 #include "superline/adapter.h"
+#include "superline/redis_adapter.h"
 #include "superline/rendezvous.h"
 #include "superline/validation.h"
 #include "superline/websocket.h"
@@ -252,11 +254,12 @@ TEST_F(DeskTest, PerConnectionRoutesAreBounded) {
 }
 
 // A connection on another node: the request goes out on c:<conn>, the answer back on reply:<node>.
-TEST(DeskAcrossNodes, TheOwningNodeRoutesTheAnswerBackAndDisconnectsFailThere) {
-  auto bus = std::make_shared<superline::MemoryBus>();
+// `live(channel)` says when a node's subscription to `channel` is live on the adapters' broker.
+void across_nodes(std::shared_ptr<superline::Adapter> adapter_a, std::shared_ptr<superline::Adapter> adapter_b,
+                  const std::function<bool(const std::string&)>& live) {
   DeskApp app_a, app_b;
-  desk::v1::DeskServer a(app_a, {}, std::make_shared<superline::MemoryAdapter>(bus));
-  desk::v1::DeskServer b(app_b, {}, std::make_shared<superline::MemoryAdapter>(bus));
+  desk::v1::DeskServer a(app_a, {}, std::move(adapter_a));
+  desk::v1::DeskServer b(app_b, {}, std::move(adapter_b));
   admit_by_query(b);
   superline::WebSocketServer transport_b(b, superline::ListenOptions{});
   ASSERT_TRUE(transport_b.start().ok());
@@ -264,6 +267,7 @@ TEST(DeskAcrossNodes, TheOwningNodeRoutesTheAnswerBackAndDisconnectsFailThere) {
   c->read();
   const std::string who = c->request("whoami", "{}").value_or("");
   const std::string id = who.substr(who.find("\"conn\":\"") + 8, 36);
+  ASSERT_TRUE(eventually([&] { return live("c:" + id) && live("u:ann") && live("reply:" + a.node_id()); }));
 
   Outcome answered = outcome();
   a.to_conn(id).request(Desk::Agent::kConfirm, question("from a"), settles(answered));
@@ -299,6 +303,25 @@ TEST(DeskAcrossNodes, TheOwningNodeRoutesTheAnswerBackAndDisconnectsFailThere) {
   Outcome nobody = outcome();
   a.to_conn("no-such-connection").request(Desk::Agent::kConfirm, question("?"), settles(nobody), {.timeout = 100ms});
   EXPECT_EQ(superline::error_code(wait(nobody).status()), "TIMEOUT");
+}
+
+TEST(DeskAcrossNodes, OnTheMemoryBus) {
+  auto bus = std::make_shared<superline::MemoryBus>();
+  across_nodes(std::make_shared<superline::MemoryAdapter>(bus), std::make_shared<superline::MemoryAdapter>(bus),
+               [](const std::string&) { return true; });  // subscriptions are live at once
+}
+
+TEST(DeskAcrossNodes, OnARealRedis) {
+  testing_support::RedisProcess redis;
+  superline::RedisOptions options;
+  options.url = *superline::RedisUrl::parse(redis.url());
+  auto a = superline::RedisAdapter::connect(options);
+  auto b = superline::RedisAdapter::connect(options);
+  ASSERT_TRUE(a.ok() && b.ok());
+  across_nodes(*a, *b, [&](const std::string& channel) {
+    auto reply = redis.command({"PUBSUB", "NUMSUB", channel});
+    return reply.size() == 2 && reply[1] == "1";
+  });
 }
 
 TEST_F(DeskTest, SetEnvReplacesItAndRefusesWhatTheRoleDoesNotHave) {
