@@ -92,7 +92,7 @@ Server::Server(const ContractInfo& contract, Dispatch dispatch, ServerOptions op
 Server::~Server() {
   adapter_->set_handler(nullptr);
   adapter_->unsubscribe(channels::reply(node_id_));
-  requests_.reset();    // pending ones fail DISCONNECTED; their timers go before the pool
+  requests_->shutdown();  // pending ones fail DISCONNECTED; their timers go before the pool
   dispatcher_.reset();  // handlers and coroutines still running finish before what they use goes
 }
 

@@ -56,10 +56,11 @@ ServerRequests::ServerRequests(const ContractInfo& contract, const ServerOptions
       hooks_(hooks),
       timers_(std::move(timers)) {}
 
-ServerRequests::~ServerRequests() {
+void ServerRequests::shutdown() {
   absl::flat_hash_map<uint64_t, Waiter> waiters;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
     waiters.swap(waiters_);
   }
   for (auto& [id, waiter] : waiters) {
@@ -88,21 +89,19 @@ PendingRequest ServerRequests::request(std::string_view conn_id, std::string_vie
   }
   const auto timeout = std::max(options.timeout, std::chrono::milliseconds(1));
   uint64_t id = 0;
+  absl::Status refused;  // told after the lock is released: `done` may ask again
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (waiters_.size() >= options_.max_pending_server_requests) {
-      done(error(kBusy, cat(options_.max_pending_server_requests, " server requests already pending on this node")));
-      return {};
+    if (stopped_) {
+      refused = error(kDisconnected, "server shutting down");
+    } else if (waiters_.size() >= options_.max_pending_server_requests) {
+      refused = error(kBusy, cat(options_.max_pending_server_requests, " server requests already pending on this node"));
     }
-    id = ++next_waiter_id_;
-    Waiter& waiter = waiters_[id];
-    waiter.done = std::move(done);
-    waiter.timer = std::make_unique<boost::asio::steady_timer>(timers_, timeout);
-    waiter.timer->async_wait([weak = weak_from_this(), id, name = std::string(name), timeout](boost::system::error_code ec) {
-      if (ec) return;  // settled first
-      if (auto self = weak.lock())
-        self->settle(id, error(kTimeout, cat(clip(name), " timed out after ", timeout.count(), " ms")));
-    });
+    if (refused.ok()) id = add_waiter(name, std::move(done), timeout);
+  }
+  if (!refused.ok()) {
+    done(std::move(refused));
+    return {};
   }
   const auto timeout_ms = static_cast<uint32_t>(std::min<int64_t>(timeout.count(), UINT32_MAX));
   if (local) {
@@ -112,6 +111,19 @@ PendingRequest ServerRequests::request(std::string_view conn_id, std::string_vie
                      envelope::server_request(node_id_, name, id, timeout_ms, payload.SerializeAsString()));
   }
   return PendingRequest(weak_from_this(), id);
+}
+
+uint64_t ServerRequests::add_waiter(std::string_view name, Done done, std::chrono::milliseconds timeout) {
+  const uint64_t id = ++next_waiter_id_;
+  Waiter& waiter = waiters_[id];
+  waiter.done = std::move(done);
+  waiter.timer = std::make_unique<boost::asio::steady_timer>(timers_, timeout);
+  waiter.timer->async_wait([weak = weak_from_this(), id, name = std::string(name), timeout](boost::system::error_code ec) {
+    if (ec) return;  // settled first
+    if (auto self = weak.lock())
+      self->settle(id, error(kTimeout, cat(clip(name), " timed out after ", timeout.count(), " ms")));
+  });
+  return id;
 }
 
 void ServerRequests::abort(uint64_t id) { settle(id, error(kBadRequest, "Aborted")); }

@@ -46,8 +46,10 @@ class ServerRequests : public std::enable_shared_from_this<ServerRequests> {
 
   ServerRequests(const ContractInfo& contract, const ServerOptions& options, std::string node_id, Adapter& adapter,
                  ConnectionRegistry& conns, const ServerHooks& hooks, boost::asio::any_io_executor timers);
-  // Waiters still pending fail DISCONNECTED ("server shutting down").
-  ~ServerRequests();
+  // Fails the waiters still pending with DISCONNECTED ("server shutting down") and every request
+  // from now on, so no timer is left on the executor. The destructor does it too.
+  void shutdown();
+  ~ServerRequests() { shutdown(); }
 
   // Origin: asks connection `conn_id` (on any node) the server request `name`.
   PendingRequest request(std::string_view conn_id, std::string_view name, const google::protobuf::Message& payload,
@@ -76,6 +78,9 @@ class ServerRequests : public std::enable_shared_from_this<ServerRequests> {
   };
   using Routes = absl::flat_hash_map<uint64_t, Route>;  // by the id the connection was sent
 
+  // Registers a waiter for `done` with its timer; returns its id.
+  uint64_t add_waiter(std::string_view name, Done done, std::chrono::milliseconds timeout)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::optional<Route> take_route(const std::string& conn_id, uint64_t local_id);
   // The server request `name` in role `role`'s surface, or null.
   const MethodInfo* resolve(int role, std::string_view name) const;
@@ -101,6 +106,7 @@ class ServerRequests : public std::enable_shared_from_this<ServerRequests> {
   uint64_t next_sreq_id_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<uint64_t, Waiter> waiters_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Routes> routes_ ABSL_GUARDED_BY(mu_);  // by connection id
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace superline
