@@ -73,7 +73,7 @@ Server::Server(const ContractInfo& contract, Dispatch dispatch, ServerOptions op
       bus_(std::make_unique<ClusterBus>(contract_, *adapter_, *channels_, node_id_, *hooks_)),
       dispatcher_(
           std::make_unique<Dispatcher>(contract_, options_, std::move(dispatch), *hooks_, *channels_, *metrics_)),
-      requests_(std::make_shared<ServerRequests>(contract_, options_, node_id_, *adapter_, *conns_, *hooks_,
+      requests_(std::make_shared<ServerRequests>(contract_, options_, node_id_, *adapter_, *conns_,
                                                  dispatcher_->executor())),
       delivery_(std::make_unique<Delivery>(contract_, options_, node_id_, *channels_, *bus_, *requests_, *hooks_,
                                            *metrics_)) {

@@ -46,14 +46,12 @@ PendingRequest Conn::request(std::string_view name, const google::protobuf::Mess
 }
 
 ServerRequests::ServerRequests(const ContractInfo& contract, const ServerOptions& options, std::string node_id,
-                               Adapter& adapter, ConnectionRegistry& conns, const ServerHooks& hooks,
-                               boost::asio::any_io_executor timers)
+                               Adapter& adapter, ConnectionRegistry& conns, boost::asio::any_io_executor timers)
     : contract_(contract),
       options_(options),
       node_id_(std::move(node_id)),
       adapter_(adapter),
       conns_(conns),
-      hooks_(hooks),
       timers_(std::move(timers)) {}
 
 void ServerRequests::shutdown() {

@@ -27,7 +27,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "connection_registry.h"
-#include "server_hooks.h"
 #include "superline/adapter.h"
 #include "superline/conn.h"
 #include "superline/contract.h"
@@ -45,7 +44,7 @@ class ServerRequests : public std::enable_shared_from_this<ServerRequests> {
   using Done = std::function<void(absl::StatusOr<std::string>)>;
 
   ServerRequests(const ContractInfo& contract, const ServerOptions& options, std::string node_id, Adapter& adapter,
-                 ConnectionRegistry& conns, const ServerHooks& hooks, boost::asio::any_io_executor timers);
+                 ConnectionRegistry& conns, boost::asio::any_io_executor timers);
   // Fails the waiters still pending with DISCONNECTED ("server shutting down") and every request
   // from now on, so no timer is left on the executor. The destructor does it too.
   void shutdown();
@@ -96,7 +95,6 @@ class ServerRequests : public std::enable_shared_from_this<ServerRequests> {
   const std::string node_id_;
   Adapter& adapter_;
   ConnectionRegistry& conns_;
-  const ServerHooks& hooks_;
   const boost::asio::any_io_executor timers_;
 
   std::mutex mu_;
