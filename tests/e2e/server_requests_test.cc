@@ -337,19 +337,23 @@ TEST_F(DeskTest, SetEnvReplacesItAndRefusesWhatTheRoleDoesNotHave) {
   EXPECT_EQ(agent->env<desk::v1::AgentEnv>()->desk(), "d2");
 }
 
-TEST_F(DeskTest, AnAdmissionWithAnotherRolesEnvSendsNullAndKeepsTheConnection) {
+TEST(DeskEnv, AnAdmissionWithAnotherRolesEnvSendsNullAndKeepsTheConnection) {
+  std::mutex mu;  // before the server, whose threads report into it
   std::vector<std::string> errors;
-  std::mutex mu;
-  server_.on_error([&](const absl::Status& s, const superline::ErrorInfo&) {
+  DeskApp app;
+  desk::v1::DeskServer server(app);
+  server.on_error([&](const absl::Status& s, const superline::ErrorInfo&) {
     std::lock_guard lock(mu);
     errors.emplace_back(s.message());
   });
-  server_.authenticate([](const superline::Handshake&) -> absl::StatusOr<superline::Admission> {
+  server.authenticate([](const superline::Handshake&) -> absl::StatusOr<superline::Admission> {
     superline::Admission admission = Desk::admit(Desk::Role::kVisitor);
     admission.env = std::make_shared<desk::v1::AgentEnv>(agent_env("d1", 1));
     return admission;
   });
-  auto c = connect(transport_.port(), "/");
+  superline::WebSocketServer transport(server, superline::ListenOptions{});
+  ASSERT_TRUE(transport.start().ok());
+  auto c = connect(transport.port(), "/");
   EXPECT_EQ(c->read(), R"({"t":"env","d":null})");
   EXPECT_NE(c->request("look", "{}").value_or("").find(R"("t":"res")"), std::string::npos);
   std::lock_guard lock(mu);
@@ -383,9 +387,9 @@ TEST_P(TypedDeskTest, TheGeneratedHandlersAnswerAndTheEnvIsExposed) {
   superline::ClientOptions options;
   options.port = transport_.port();
   options.wire = GetParam();
-  desk::v1::DeskAgentClient client(options, handlers);
-  std::mutex mu;
+  std::mutex mu;  // before the client: its thread may run on_env until the client is gone
   std::vector<std::string> desks;
+  desk::v1::DeskAgentClient client(options, handlers);
   client.on_env([&](const std::optional<desk::v1::AgentEnv>& env) {
     std::lock_guard lock(mu);
     desks.push_back(env ? env->desk() : "null");
@@ -427,6 +431,10 @@ TEST_P(TypedDeskTest, TheGeneratedHandlersAnswerAndTheEnvIsExposed) {
 
   ASSERT_TRUE(agent->set_env(agent_env("d9", 1)).ok());
   ASSERT_TRUE(eventually([&] { return client.env() && client.env()->desk() == "d9"; }));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mu);
+    return desks.size() == 2;
+  }));
   std::lock_guard lock(mu);
   EXPECT_EQ(desks, (std::vector<std::string>{"d1", "d9"}));
 }
