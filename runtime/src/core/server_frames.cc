@@ -65,6 +65,17 @@ SharedFrame error_frame(Wire wire, std::string_view id, const absl::Status& stat
   return single(wire, frame);
 }
 
+SharedFrame request_frame(Wire wire, std::string_view id, std::string_view name,
+                          const google::protobuf::Message& payload) {
+  WireFrame frame;
+  frame.t = "sreq";
+  frame.i = id;
+  frame.m = name;
+  frame.has_d = true;
+  frame.d = encode_payload(wire, payload);
+  return single(wire, frame);
+}
+
 SharedFrame reply_frame(Wire wire, std::string_view id, const google::protobuf::Message* value) {
   WireFrame frame;
   frame.t = "res";

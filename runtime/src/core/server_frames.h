@@ -18,6 +18,9 @@ SharedFrame reply_frame(Wire wire, std::string_view id, const google::protobuf::
 // The env frame for a connection in `wire`: `env`, or null ({"t":"env","d":null}).
 SharedFrame env_frame(Wire wire, const google::protobuf::Message* env);
 const SharedFrame& ping_frame();
+// A server request `name` with server request id `id`, carrying `payload`.
+SharedFrame request_frame(Wire wire, std::string_view id, std::string_view name,
+                          const google::protobuf::Message& payload);
 
 // Statuses whose text is for the server's log only: an unexpected failure must not leak detail.
 bool is_unexpected(const absl::Status& status);

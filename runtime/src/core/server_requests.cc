@@ -173,11 +173,6 @@ void ServerRequests::deliver(const std::shared_ptr<Conn>& conn, std::string orig
   if (!input->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return answer_origin(origin, origin_id, error(kInternal, cat("undecodable '", clip(name), "' payload")));
   }
-  WireFrame frame;
-  frame.t = "sreq";
-  frame.m = std::string(name);
-  frame.has_d = true;
-  frame.d = encode_payload(conn->wire(), *input);
   const auto now = std::chrono::steady_clock::now();
   uint64_t local_id = 0;
   absl::Status refused;
@@ -204,12 +199,7 @@ void ServerRequests::deliver(const std::shared_ptr<Conn>& conn, std::string orig
     }
   }
   if (!refused.ok()) return answer_origin(origin, origin_id, std::move(refused));
-  frame.i = cat(local_id);
-  SharedFrame encoded = [&] {
-    auto out = std::make_shared<EncodedFrame>();
-    (conn->wire() == Wire::kJson ? out->json : out->binary) = encode_frame(conn->wire(), frame);
-    return SharedFrame(std::move(out));
-  }();
+  SharedFrame encoded = request_frame(conn->wire(), cat(local_id), name, *input);
   if (absl::Status fits = check_size(*encoded, conn->max_outbound_bytes()); !fits.ok()) {
     if (std::optional<Route> route = take_route(conn->id(), local_id)) answer_origin(route->origin, route->origin_id, fits);
     return;
